@@ -1,0 +1,146 @@
+// A project-local PostgreSQL 15 cluster shaped like hosted Supabase: initdb with superuser
+// supabase_admin, pg_cron preloaded, roles and platform extensions bootstrapped.
+import { join } from "node:path";
+import { isRoot, run, runOrThrow } from "./command.ts";
+import { pgBinDir, projectRoot } from "./paths.ts";
+
+export interface Cluster {
+  /** Root folder: data/, run/ (socket), postgres.log. */
+  dir: string;
+  port: number;
+  /** Throwaway clusters trade durability for speed. */
+  durable: boolean;
+}
+
+const osUser = isRoot ? "postgres" : undefined;
+const pg = (bin: string) => join(pgBinDir, bin);
+
+export const dataDir = (c: Cluster) => join(c.dir, "data");
+export const socketDir = (c: Cluster) => join(c.dir, "run");
+export const logFile = (c: Cluster) => join(c.dir, "postgres.log");
+
+export function adminUrl(c: Cluster, db = "postgres"): string {
+  return `postgres://supabase_admin:postgres@127.0.0.1:${c.port}/${db}`;
+}
+export function postgresUrl(c: Cluster, db = "postgres"): string {
+  return `postgres://postgres:postgres@127.0.0.1:${c.port}/${db}`;
+}
+
+export function clusterExists(c: Cluster): boolean {
+  try {
+    Deno.statSync(join(dataDir(c), "PG_VERSION"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function config(c: Cluster): string {
+  return [
+    `port = ${c.port}`,
+    `listen_addresses = '127.0.0.1'`,
+    `unix_socket_directories = '${socketDir(c)}'`,
+    `max_connections = 300`,
+    `shared_preload_libraries = 'pg_cron'`,
+    `cron.database_name = 'postgres'`,
+    // pg_cron connects with libpq; the socket with trust auth spares it a password.
+    `cron.host = '${socketDir(c)}'`,
+    `timezone = 'UTC'`,
+    `log_timezone = 'UTC'`,
+    `pg_net.ttl = '6 hours'`,
+    ...(c.durable ? [] : [`fsync = off`, `synchronous_commit = off`, `full_page_writes = off`]),
+    "",
+  ].join("\n");
+}
+
+// Sockets are local to this cluster's folder; TCP needs a password, as on hosted.
+const hba = [
+  "local all all trust",
+  "host all all 127.0.0.1/32 scram-sha-256",
+  "host all all ::1/128 scram-sha-256",
+  "",
+].join("\n");
+
+async function psqlFile(c: Cluster, file: string, db: string, vars: Record<string, string> = {}) {
+  const args = [pg("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir(c), "-p"];
+  args.push(String(c.port), "-U", "supabase_admin", "-d", db, "-f", file);
+  for (const [k, v] of Object.entries(vars)) args.push("-v", `${k}=${v}`);
+  await runOrThrow(args, { user: osUser });
+}
+
+/** Runs SQL as the superuser through the cluster's socket. */
+export async function psqlAdmin(c: Cluster, sql: string, db = "postgres"): Promise<string> {
+  const args = [pg("psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", socketDir(c)];
+  args.push("-p", String(c.port), "-U", "supabase_admin", "-d", db, "-c", sql);
+  return (await runOrThrow(args, { user: osUser })).stdout.trim();
+}
+
+/** initdb, configuration and role bootstrap; leaves the cluster running. */
+export async function initCluster(c: Cluster): Promise<void> {
+  await Deno.mkdir(socketDir(c), { recursive: true });
+  if (osUser) await runOrThrow(["chown", "-R", `${osUser}:`, c.dir]);
+  await runOrThrow([
+    pg("initdb"),
+    "-D",
+    dataDir(c),
+    "-U",
+    "supabase_admin",
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    ...(c.durable ? [] : ["--no-sync"]),
+  ], { user: osUser });
+  await Deno.writeTextFile(join(dataDir(c), "postgresql.auto.conf"), config(c), { append: true });
+  await Deno.writeTextFile(join(dataDir(c), "pg_hba.conf"), hba);
+  await startCluster(c);
+  await psqlFile(c, join(projectRoot, "stack", "sql", "bootstrap_roles.sql"), "postgres");
+  await psqlAdmin(c, "alter database postgres owner to postgres");
+  await bootstrapDatabase(c, "postgres", true);
+}
+
+/** Gives a database the hosted shape: platform extensions, auth schema, default grants. */
+export async function bootstrapDatabase(c: Cluster, db: string, withCron: boolean) {
+  await psqlFile(c, join(projectRoot, "stack", "sql", "bootstrap_database.sql"), db, {
+    with_cron: withCron ? "on" : "off",
+  });
+}
+
+/** A fresh database in this cluster, owned by postgres, shaped like a project database. */
+export async function createProjectDatabase(c: Cluster, db: string): Promise<void> {
+  await psqlAdmin(c, `create database "${db}" owner postgres`);
+  await bootstrapDatabase(c, db, false);
+}
+
+export async function isRunning(c: Cluster): Promise<boolean> {
+  const res = await run([pg("pg_ctl"), "status", "-D", dataDir(c)], { user: osUser });
+  return res.code === 0;
+}
+
+export async function startCluster(c: Cluster): Promise<void> {
+  if (await isRunning(c)) return;
+  await runOrThrow([pg("pg_ctl"), "start", "-w", "-t", "60", "-D", dataDir(c), "-l", logFile(c)], {
+    user: osUser,
+  }).catch(async (e) => {
+    const log = await Deno.readTextFile(logFile(c)).catch(() => "");
+    throw new Error(
+      `${e.message}\n--- ${logFile(c)} ---\n${log.split("\n").slice(-15).join("\n")}`,
+    );
+  });
+}
+
+export async function stopCluster(c: Cluster, mode: "fast" | "immediate" = "fast") {
+  if (!(await isRunning(c))) return;
+  await runOrThrow([pg("pg_ctl"), "stop", "-w", "-t", "60", "-m", mode, "-D", dataDir(c)], {
+    user: osUser,
+  });
+}
+
+/** A free TCP port on loopback, for throwaway clusters and servers. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}

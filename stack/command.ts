@@ -1,0 +1,50 @@
+// Running external programs (apt, initdb, pg_ctl, pg_prove) with a clear error on failure.
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Run as this OS user via runuser (only when we are root). */
+  user?: string;
+  /** Stream output to our stdout/stderr instead of capturing it. */
+  inherit?: boolean;
+  stdin?: string;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const isRoot = Deno.uid?.() === 0;
+
+/** Runs a program; returns its output whatever the exit code. */
+export async function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const argv = opts.user && isRoot ? ["runuser", "-u", opts.user, "--", ...cmd] : cmd;
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: opts.inherit ? "inherit" : "piped",
+    stderr: opts.inherit ? "inherit" : "piped",
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Runs a program and throws, with its stderr, when it exits non-zero. */
+export async function runOrThrow(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const res = await run(cmd, opts);
+  if (res.code !== 0) {
+    const tail = (res.stderr || res.stdout).trim().split("\n").slice(-15).join("\n");
+    throw new Error(`${cmd.join(" ")} exited with ${res.code}\n${tail}`);
+  }
+  return res;
+}

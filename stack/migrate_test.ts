@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { run } from "./command.ts";
+import { supabaseCliBin } from "./install.ts";
+import { applyMigrations, MigrationError, rollbackMigrations } from "./migrate.ts";
+import { connect, scratchDatabase } from "./testing.ts";
+
+async function projectWith(files: Record<string, string>): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "migrations-" });
+  for (const dir of ["supabase/migrations", "supabase/rollbacks"]) {
+    await Deno.mkdir(join(root, dir), { recursive: true });
+  }
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.writeTextFile(join(root, path), text);
+  }
+  return root;
+}
+
+Deno.test("migrations are recorded as the Supabase CLI records them", async () => {
+  const db = await scratchDatabase();
+  const root = await projectWith({
+    "supabase/migrations/20250101000000_first.sql": "create table public.t1 (id int);",
+    "supabase/migrations/20250102000000_second_one.sql": "create table public.t2 (id int);",
+    "supabase/migrations/20250103000000_not_yet.sql": "create table public.t3 (id int);",
+  });
+  try {
+    const dir = join(root, "supabase/migrations");
+    await applyMigrations(db.postgresUrl, { dir });
+    // A file added after the run is pending: the CLI must list it as local only.
+    await Deno.writeTextFile(join(dir, "20250104000000_later.sql"), "select 1;");
+    const res = await run(
+      [supabaseCliBin, "migration", "list", "--db-url", db.postgresUrl, "--workdir", root],
+      { env: { ...Deno.env.toObject(), SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const rows = res.stdout.replaceAll("`", "").split("\n")
+      .filter((l) => /^\s*\d{14}\s*\|/.test(l))
+      .map((l) => l.split("|").map((c) => c.trim()).slice(0, 2));
+    assert.deepEqual(rows, [
+      ["20250101000000", "20250101000000"],
+      ["20250102000000", "20250102000000"],
+      ["20250103000000", "20250103000000"],
+      ["20250104000000", ""],
+    ], res.stdout + res.stderr);
+    const sql = connect(db.postgresUrl);
+    const hist = await sql`select version, name from supabase_migrations.schema_migrations
+                           order by version`;
+    await sql.end();
+    assert.deepEqual(hist.map((r) => [r.version, r.name]), [
+      ["20250101000000", "first"],
+      ["20250102000000", "second_one"],
+      ["20250103000000", "not_yet"],
+    ]);
+  } finally {
+    await db.drop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a broken migration stops the run, names its file and leaves nothing half-applied", async () => {
+  const db = await scratchDatabase();
+  const root = await projectWith({
+    "supabase/migrations/20250101000000_good.sql": "create table public.good (id int);",
+    "supabase/migrations/20250102000000_broken.sql":
+      "create table public.half (id int);\nselect 1;\ncreate tabel public.oops (id int);",
+    "supabase/migrations/20250103000000_after.sql": "create table public.after (id int);",
+  });
+  try {
+    const err = await applyMigrations(db.postgresUrl, { dir: join(root, "supabase/migrations") })
+      .then(() => null, (e) => e);
+    assert.ok(err instanceof MigrationError);
+    assert.match(
+      err.message,
+      /^20250102000000_broken\.sql: syntax error at or near "tabel" \(line 3\)/,
+    );
+    const sql = connect(db.postgresUrl);
+    const tables = await sql`select table_name from information_schema.tables
+                             where table_schema = 'public' order by 1`;
+    const versions = await sql`select version from supabase_migrations.schema_migrations`;
+    await sql.end();
+    assert.deepEqual(tables.map((r) => r.table_name), ["good"]);
+    assert.deepEqual(versions.map((r) => r.version), ["20250101000000"]);
+  } finally {
+    await db.drop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("migrations run as postgres, not as the superuser", async () => {
+  const db = await scratchDatabase();
+  const root = await projectWith({
+    "supabase/migrations/20250101000000_superuser_only.sql":
+      "create event trigger t on ddl_command_end execute function pg_catalog.now();",
+  });
+  try {
+    const err = await applyMigrations(db.postgresUrl, { dir: join(root, "supabase/migrations") })
+      .then(() => null, (e) => e);
+    assert.ok(err instanceof MigrationError);
+    assert.match(err.message, /permission denied/);
+  } finally {
+    await db.drop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("rollbacks run newest first and remove their history rows", async () => {
+  const db = await scratchDatabase();
+  const up = (v: string, t: string) => `create table public.${t} (id int); -- ${v}`;
+  const down = (v: string, t: string) =>
+    `drop table public.${t};
+     delete from supabase_migrations.schema_migrations where version = '${v}';`;
+  const root = await projectWith({
+    "supabase/migrations/20250101000000_a.sql": up("20250101000000", "a"),
+    "supabase/migrations/20250102000000_b.sql": up("20250102000000", "b") +
+      "\ncreate table public.b_child (b int);",
+    "supabase/rollbacks/20250101000000_a.sql": down("20250101000000", "a"),
+    // Drops the child first: reverse order inside the file too.
+    "supabase/rollbacks/20250102000000_b.sql": "drop table public.b_child;\n" +
+      down("20250102000000", "b"),
+  });
+  try {
+    const dir = join(root, "supabase/migrations");
+    const rollbackDir = join(root, "supabase/rollbacks");
+    await applyMigrations(db.postgresUrl, { dir });
+    const reverted = await rollbackMigrations(db.postgresUrl, { dir, rollbackDir });
+    assert.deepEqual(reverted.map((m) => m.name), ["b", "a"]);
+    const sql = connect(db.postgresUrl);
+    const [{ n }] = await sql`select count(*)::int as n from information_schema.tables
+                              where table_schema = 'public'`;
+    await sql.end();
+    assert.equal(n, 0);
+    // All up again works.
+    assert.equal((await applyMigrations(db.postgresUrl, { dir })).length, 2);
+  } finally {
+    await db.drop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
