@@ -36,9 +36,13 @@ export function countDenoTest(output: string, code: number): { passed: number; f
   return { passed, failed: code !== 0 && failed === 0 ? 1 : failed };
 }
 
-async function runPgTap(env: Record<string, string>, port: string): Promise<SuiteResult> {
-  const files = [...Deno.readDirSync(pgTestsDir)].filter((f) => f.name.endsWith(".sql"))
-    .map((f) => join(pgTestsDir, f.name)).sort();
+async function runPgTap(
+  env: Record<string, string>,
+  port: string,
+  only: string[],
+): Promise<SuiteResult> {
+  const files = only.length > 0 ? only : [...Deno.readDirSync(pgTestsDir)]
+    .filter((f) => f.name.endsWith(".sql")).map((f) => join(pgTestsDir, f.name)).sort();
   if (files.length === 0) return { name: "pgTAP", passed: 0, failed: 0 };
   const res = await run(
     ["pg_prove", "--verbose", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "postgres"]
@@ -76,7 +80,10 @@ async function runDenoTests(env: Record<string, string>, filter: string[]): Prom
 }
 
 if (import.meta.main) {
-  const filter = Deno.args;
+  // Optional file arguments: .sql files go to pg_prove, the rest to deno test.
+  const sqlOnly = Deno.args.filter((a) => a.endsWith(".sql"));
+  const denoOnly = Deno.args.filter((a) => !a.endsWith(".sql"));
+  const all = Deno.args.length === 0;
   await install({ withCli: true });
   const dir = await Deno.makeTempDir({ prefix: "stack-test-" });
   const started = performance.now();
@@ -85,8 +92,8 @@ if (import.meta.main) {
   try {
     stack = await startStack({ dir, dbPort: freePort(), durable: false });
     const env = { ...Deno.env.toObject(), ...stack.env };
-    if (filter.length === 0) results.push(await runPgTap(env, env.STACK_DB_PORT));
-    results.push(await runDenoTests(env, filter));
+    if (all || sqlOnly.length) results.push(await runPgTap(env, env.STACK_DB_PORT, sqlOnly));
+    if (all || denoOnly.length) results.push(await runDenoTests(env, denoOnly));
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     results.push({ name: "stack", passed: 0, failed: 1 });
