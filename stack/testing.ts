@@ -52,3 +52,30 @@ export async function scratchDatabase(): Promise<{
     },
   };
 }
+
+/**
+ * A cluster of its own for tests that need a whole cluster (pg_cron lives in one database
+ * per cluster). Bootstrapped like the stack's, nothing migrated; `stop()` removes it.
+ */
+export async function throwawayCluster(): Promise<{
+  cluster: Cluster;
+  postgresUrl: string;
+  adminUrl: string;
+  stop(): Promise<void>;
+}> {
+  const { initCluster, stopCluster, freePort } = await import("./cluster.ts");
+  const root = await Deno.makeTempDir({ prefix: "stack-cluster-" });
+  await Deno.chmod(root, 0o755);
+  const cluster: Cluster = { dir: join(root, "db"), port: freePort(), durable: false };
+  await Deno.mkdir(cluster.dir);
+  await initCluster(cluster);
+  return {
+    cluster,
+    postgresUrl: `postgres://postgres:postgres@127.0.0.1:${cluster.port}/postgres`,
+    adminUrl: adminUrl(cluster),
+    stop: async () => {
+      await stopCluster(cluster, "immediate");
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
