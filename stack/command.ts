@@ -18,9 +18,18 @@ export interface RunResult {
 
 export const isRoot = Deno.uid?.() === 0;
 
+/**
+ * The argv that runs `cmd` as `user` when we are root. setpriv execs in place (unlike
+ * runuser), so a spawned long-running child is the program itself and gets our signals.
+ */
+export function asUser(cmd: string[], user?: string): string[] {
+  if (!user || !isRoot) return cmd;
+  return ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "--", ...cmd];
+}
+
 /** Runs a program; returns its output whatever the exit code. */
 export async function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const argv = opts.user && isRoot ? ["runuser", "-u", opts.user, "--", ...cmd] : cmd;
+  const argv = asUser(cmd, opts.user);
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     cwd: opts.cwd,

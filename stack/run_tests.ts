@@ -90,7 +90,18 @@ if (import.meta.main) {
   const results: SuiteResult[] = [];
   let stack;
   try {
-    stack = await startStack({ dir, dbPort: freePort(), durable: false });
+    const ports = { api: freePort(), db: freePort(), pooler: freePort(), composio: freePort() };
+    // Function logs go to a file, so the test output stays readable; tests read it.
+    const functionLog = join(dir, "functions.log");
+    const logFile = await Deno.open(functionLog, { create: true, append: true });
+    const enc = new TextEncoder();
+    stack = await startStack({
+      dir,
+      ports,
+      durable: false,
+      functionLog: (line) => void logFile.write(enc.encode(line + "\n")),
+    });
+    stack.env.STACK_FUNCTIONS_LOG = functionLog;
     const env = { ...Deno.env.toObject(), ...stack.env };
     if (all || sqlOnly.length) results.push(await runPgTap(env, env.STACK_DB_PORT, sqlOnly));
     if (all || denoOnly.length) results.push(await runDenoTests(env, denoOnly));

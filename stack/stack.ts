@@ -1,5 +1,6 @@
 // The whole local stack in one place, used by `deno task start` (durable, fixed ports) and
 // `deno task test` (throwaway folder, free ports).
+import postgres from "postgres";
 import { join } from "node:path";
 import {
   adminUrl,
@@ -10,18 +11,37 @@ import {
   startCluster,
   stopCluster,
 } from "./cluster.ts";
+import { type ComposioSandbox, startComposioSandbox } from "./composio_sandbox.ts";
+import { type FunctionsServer, startFunctionsServer } from "./functions_server.ts";
+import { anonKey, jwtSecret, publishableKey, secretKey, serviceRoleKey } from "./keys.ts";
 import { applyMigrations, applySeed } from "./migrate.ts";
-import { seedFile } from "./paths.ts";
+import { functionsDir, projectRoot, seedFile } from "./paths.ts";
+import { PgNetWorker } from "./pg_net_worker.ts";
+import { type Pooler, startPooler } from "./pooler.ts";
+
+export interface StackPorts {
+  /** Functions at /functions/v1 (Supabase's API port). */
+  api: number;
+  db: number;
+  pooler: number;
+  /** The Composio sandbox, when COMPOSIO_API_KEY is unset. */
+  composio: number;
+}
 
 export interface StackOptions {
   dir: string;
-  dbPort: number;
+  ports: StackPorts;
   durable: boolean;
+  /** Where function logs go (default: stdout). */
+  functionLog?: (line: string) => void;
   log?: (line: string) => void;
 }
 
 export interface Stack {
   cluster: Cluster;
+  pooler: Pooler;
+  functions: FunctionsServer;
+  composio: ComposioSandbox | null;
   /** True when this start created the cluster (and so seeded it). */
   created: boolean;
   adminUrl: string;
@@ -31,9 +51,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: StackOptions): Promise<Stack> {
+/**
+ * Creates (first time) or starts the cluster, applies new migrations and seeds a new
+ * cluster. Leaves Postgres running.
+ */
+export async function prepareDatabase(
+  opts: Pick<StackOptions, "dir" | "ports" | "durable" | "log">,
+): Promise<{ cluster: Cluster; created: boolean; pgUrl: string }> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  const cluster: Cluster = { dir: join(opts.dir, "db"), port: opts.dbPort, durable: opts.durable };
+  const cluster: Cluster = {
+    dir: join(opts.dir, "db"),
+    port: opts.ports.db,
+    durable: opts.durable,
+  };
   await Deno.mkdir(cluster.dir, { recursive: true });
   // The server runs as the postgres OS user, which must reach the data folder.
   await Deno.chmod(opts.dir, 0o755);
@@ -58,19 +88,104 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stopCluster(cluster);
     throw err;
   }
+  return { cluster, created, pgUrl };
+}
 
-  const env: Record<string, string> = {
-    STACK_DIR: opts.dir,
-    STACK_DB_PORT: String(cluster.port),
-    STACK_ADMIN_URL: adminUrl(cluster),
-    STACK_POSTGRES_URL: pgUrl,
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const { cluster, created, pgUrl } = await prepareDatabase(opts);
+  const stops: Array<() => Promise<void>> = [() => stopCluster(cluster)];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e) => log(`stop: ${e.message}`));
   };
-  return {
-    cluster,
-    created,
-    adminUrl: adminUrl(cluster),
-    postgresUrl: pgUrl,
-    env,
-    stop: () => stopCluster(cluster),
-  };
+  try {
+    const pooler = await startPooler({
+      dir: join(opts.dir, "pooler"),
+      port: opts.ports.pooler,
+      dbPort: cluster.port,
+    });
+    stops.push(() => pooler.stop());
+
+    const pgNet = new PgNetWorker({ url: adminUrl(cluster), log });
+    await pgNet.start();
+    stops.push(() => pgNet.stop());
+
+    // A real Composio when a key is given; else the loopback sandbox.
+    let composio: ComposioSandbox | null = null;
+    let composioEnv: Record<string, string>;
+    const realKey = Deno.env.get("COMPOSIO_API_KEY");
+    if (realKey) {
+      composioEnv = {
+        COMPOSIO_API_KEY: realKey,
+        COMPOSIO_BASE_URL: Deno.env.get("COMPOSIO_BASE_URL") ?? "https://backend.composio.dev",
+      };
+    } else {
+      composio = await startComposioSandbox({ port: opts.ports.composio });
+      stops.push(() => composio!.close());
+      composioEnv = { COMPOSIO_API_KEY: composio.apiKey, COMPOSIO_BASE_URL: composio.url };
+    }
+
+    const apiUrl = `http://127.0.0.1:${opts.ports.api}`;
+    const functionsEnv: Record<string, string> = {
+      SUPABASE_URL: apiUrl,
+      SUPABASE_DB_URL: pooler.url(),
+      SUPABASE_ANON_KEY: anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey,
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: publishableKey }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: secretKey }),
+      SUPABASE_JWT_SECRET: jwtSecret,
+      ...composioEnv,
+    };
+    const functions = await startFunctionsServer({
+      port: opts.ports.api,
+      functionsDir,
+      configFile: join(projectRoot, "supabase", "config.toml"),
+      env: functionsEnv,
+      log: opts.functionLog,
+    });
+    stops.push(() => functions.stop());
+
+    // What jobs.invoke reads to call the functions from pg_cron through pg_net.
+    await storeVaultSecrets(pgUrl, { project_url: apiUrl, service_role_key: serviceRoleKey });
+
+    const env: Record<string, string> = {
+      ...functionsEnv,
+      STACK_DIR: opts.dir,
+      STACK_DB_PORT: String(cluster.port),
+      STACK_ADMIN_URL: adminUrl(cluster),
+      STACK_POSTGRES_URL: pgUrl,
+      STACK_POOLER_URL: pooler.url(),
+    };
+    return {
+      cluster,
+      pooler,
+      functions,
+      composio,
+      created,
+      adminUrl: adminUrl(cluster),
+      postgresUrl: pgUrl,
+      env,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Creates or updates Vault secrets by name. */
+async function storeVaultSecrets(url: string, secrets: Record<string, string>) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    for (const [name, value] of Object.entries(secrets)) {
+      await sql`
+        select case
+          when exists (select 1 from vault.secrets where name = ${name})
+          then (select vault.update_secret(id, ${value}) from vault.secrets where name = ${name})::text
+          else vault.create_secret(${value}, ${name}, 'set by the local stack')::text
+        end`;
+    }
+  } finally {
+    await sql.end();
+  }
 }

@@ -1,0 +1,237 @@
+// Serves supabase/functions/<slug>/index.ts at /functions/v1/<slug> the way hosted Supabase
+// does: one Deno process per function (stack/function_worker.ts), the handler seeing
+// `/<slug>/…`, the CLI's environment, and `verify_jwt` from supabase/config.toml checked
+// here, in front of the function, as the hosted relay does.
+import { jwtVerify } from "jose";
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { freePort } from "./cluster.ts";
+import { jwtSecret } from "./keys.ts";
+import { projectRoot } from "./paths.ts";
+
+export interface FunctionsServerOptions {
+  port: number;
+  functionsDir: string;
+  configFile: string;
+  /** Environment of every function (SUPABASE_URL, keys, …); .env in functionsDir adds to it. */
+  env: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface FunctionsServer {
+  url: string;
+  slugs: string[];
+  stop(): Promise<void>;
+}
+
+interface FunctionProcess {
+  slug: string;
+  entry: string;
+  verifyJwt: boolean;
+  port: number;
+  child: Deno.ChildProcess | null;
+  ready: Promise<void> | null;
+}
+
+/** Every folder of functionsDir with an index.ts, except shared ones (leading `_` or `.`). */
+export function discoverFunctions(functionsDir: string): string[] {
+  const slugs: string[] = [];
+  for (const e of Deno.readDirSync(functionsDir)) {
+    if (!e.isDirectory || e.name.startsWith("_") || e.name.startsWith(".")) continue;
+    try {
+      Deno.statSync(join(functionsDir, e.name, "index.ts"));
+      slugs.push(e.name);
+    } catch { /* not a function */ }
+  }
+  return slugs.sort();
+}
+
+/** `[functions.<slug>] verify_jwt` from config.toml; the CLI's default is true. */
+export function readVerifyJwt(configFile: string): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(configFile);
+  } catch {
+    return out;
+  }
+  const cfg = parseToml(text) as { functions?: Record<string, { verify_jwt?: boolean }> };
+  for (const [slug, f] of Object.entries(cfg.functions ?? {})) {
+    if (typeof f?.verify_jwt === "boolean") out.set(slug, f.verify_jwt);
+  }
+  return out;
+}
+
+/** KEY=VALUE lines, as `supabase functions serve --env-file` reads them. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2];
+    if (/^(["']).*\1$/.test(v)) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+function jsonError(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
+}
+
+async function checkJwt(req: Request): Promise<Response | null> {
+  const auth = req.headers.get("authorization") ?? "";
+  const m = /^Bearer\s+(.+)$/i.exec(auth);
+  if (!m) return jsonError(401, "missing_authorization", "Missing authorization header");
+  try {
+    await jwtVerify(m[1], new TextEncoder().encode(jwtSecret), { algorithms: ["HS256"] });
+    return null;
+  } catch (err) {
+    return jsonError(401, "invalid_jwt", `Invalid JWT: ${(err as Error).message}`);
+  }
+}
+
+async function waitForPort(port: number, child: Deno.ChildProcess, slug: string) {
+  let exited = false;
+  child.status.then(() => exited = true);
+  for (let i = 0; i < 600; i++) {
+    if (exited) throw new Error(`function ${slug} exited while starting`);
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`function ${slug} did not start within 30 s`);
+}
+
+export async function startFunctionsServer(opts: FunctionsServerOptions): Promise<FunctionsServer> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const verify = readVerifyJwt(opts.configFile);
+  const dotenv = await Deno.readTextFile(join(opts.functionsDir, ".env")).then(
+    parseDotenv,
+    () => ({}),
+  );
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/root",
+    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+    ...dotenv,
+    ...opts.env,
+  };
+  const functions = new Map<string, FunctionProcess>();
+  for (const slug of discoverFunctions(opts.functionsDir)) {
+    functions.set(slug, {
+      slug,
+      entry: join(opts.functionsDir, slug, "index.ts"),
+      verifyJwt: verify.get(slug) ?? true,
+      port: 0,
+      child: null,
+      ready: null,
+    });
+  }
+  let stopping = false;
+
+  const pipeLines = async (stream: ReadableStream<Uint8Array>) => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        log(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    }
+    if (buf) log(buf);
+  };
+
+  function spawn(f: FunctionProcess): Promise<void> {
+    f.port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-prompt",
+        join(projectRoot, "stack", "function_worker.ts"),
+        f.slug,
+        f.entry,
+        String(f.port),
+      ],
+      cwd: projectRoot,
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    f.child = child;
+    pipeLines(child.stdout);
+    pipeLines(child.stderr);
+    child.status.then((s) => {
+      if (f.child !== child) return;
+      f.child = null;
+      f.ready = null;
+      if (!stopping) {
+        log(JSON.stringify({ level: "warn", function: f.slug, event: "exited", code: s.code }));
+      }
+    });
+    f.ready = waitForPort(f.port, child, f.slug);
+    return f.ready;
+  }
+
+  async function route(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const m = /^\/functions\/v1\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (!m) return jsonError(404, "not_found", `no route for ${url.pathname}`);
+    const f = functions.get(m[1]);
+    if (!f) return jsonError(404, "not_found", `function ${m[1]} not found`);
+    if (f.verifyJwt) {
+      const denied = await checkJwt(req);
+      if (denied) return denied;
+    }
+    try {
+      await (f.ready ?? spawn(f));
+    } catch (err) {
+      return jsonError(503, "function_unavailable", (err as Error).message);
+    }
+    // The handler sees /<slug>/… as on hosted.
+    const target = `http://127.0.0.1:${f.port}/${f.slug}${m[2] ?? ""}${url.search}`;
+    const headers = new Headers(req.headers);
+    headers.delete("host");
+    try {
+      const res = await fetch(target, {
+        method: req.method,
+        headers,
+        body: req.body,
+        redirect: "manual",
+      });
+      return new Response(res.body, { status: res.status, headers: res.headers });
+    } catch (err) {
+      return jsonError(502, "function_failed", `function ${f.slug}: ${(err as Error).message}`);
+    }
+  }
+
+  const server = Deno.serve({ hostname: "127.0.0.1", port: opts.port, onListen: () => {} }, route);
+  // Start every function now, so a function that fails at import says so at start.
+  await Promise.all([...functions.values()].map((f) => spawn(f).catch((e) => log(e.message))));
+
+  return {
+    url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
+    slugs: [...functions.keys()],
+    stop: async () => {
+      stopping = true;
+      await server.shutdown();
+      await Promise.all([...functions.values()].map(async (f) => {
+        const c = f.child;
+        if (!c) return;
+        try {
+          c.kill("SIGTERM");
+        } catch { /* gone */ }
+        await c.status;
+      }));
+    },
+  };
+}

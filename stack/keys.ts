@@ -1,0 +1,27 @@
+// Supabase's well-known local demo keys (what `supabase start` prints) and test JWTs
+// signed with the local JWT secret.
+import { SignJWT } from "jose";
+
+export const jwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
+export const anonKey =
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+export const serviceRoleKey =
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
+// New-style API keys are opaque strings, not JWTs.
+export const publishableKey = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH";
+export const secretKey = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
+
+const secret = new TextEncoder().encode(jwtSecret);
+
+/** Signs claims with the local JWT secret (HS256), as the local auth server would. */
+export function signJwt(
+  claims: Record<string, unknown>,
+  opts: { expiresIn?: string | number; secret?: Uint8Array } = {},
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .setIssuer(String(claims.iss ?? "http://127.0.0.1:54321/auth/v1"))
+    .setExpirationTime(opts.expiresIn ?? "1h")
+    .sign(opts.secret ?? secret);
+}
