@@ -1,0 +1,124 @@
+// One app factory for every function: request id, body size limit, zod-validated input
+// with errors naming the field, every error as `{ error: { code, message, details? } }`,
+// and `GET /<slug>/healthz`.
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { serviceDb } from "./db.ts";
+import { errorBody, HttpError } from "./errors.ts";
+import { createLogger, type Logger } from "./log.ts";
+
+export type AppEnv = { Variables: { requestId: string; log: Logger } };
+export type AppContext = Context<AppEnv>;
+
+export const defaultBodyLimit = 64 * 1024;
+
+export function createApp(slug: string, opts: { maxBodyBytes?: number } = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>().basePath(`/${slug}`);
+  const maxBytes = opts.maxBodyBytes ?? defaultBodyLimit;
+
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("log", createLogger({ function: slug, request_id: requestId }));
+    await next();
+    c.header("x-request-id", requestId);
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: (c) =>
+        c.json(
+          errorBody("body_too_large", `request body exceeds ${maxBytes} bytes`, {
+            limit: maxBytes,
+          }),
+          413,
+        ),
+    }),
+  );
+
+  app.get("/healthz", async (c) => {
+    const sql = serviceDb();
+    try {
+      const [row] = await sql`
+        select max(started_at) as last_run_at,
+               extract(epoch from now() - max(started_at))::float8 as age
+        from public.job_runs where job = ${slug}`;
+      return c.json({
+        status: "ok",
+        database: "reachable",
+        last_run_at: row.last_run_at,
+        last_run_age_seconds: row.age === null ? null : Math.round(row.age),
+      });
+    } catch (err) {
+      return c.json(
+        errorBody("database_unreachable", `database check failed: ${(err as Error).message}`),
+        503,
+      );
+    }
+  });
+
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404)
+  );
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
+    }
+    if (err instanceof HTTPException) {
+      return c.json(errorBody("http_error", err.message), err.status);
+    }
+    c.get("log")?.error("unhandled_error", { error: err });
+    return c.json(errorBody("internal_error", "internal error; see the function logs"), 500);
+  });
+  return app;
+}
+
+/** `body.limit: Expected number, received string` style messages naming each field. */
+function describeIssues(where: string, error: z.ZodError) {
+  const issues = error.issues.map((i) => {
+    const keys = i.code === "unrecognized_keys" ? (i as { keys: string[] }).keys : [];
+    const path = [where, ...i.path.map(String)].join(".");
+    return {
+      path,
+      message: keys.length
+        ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.join(", ")}`
+        : i.message,
+    };
+  });
+  return { message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues };
+}
+
+/** Parses and validates a JSON body; an empty body counts as `{}`. Unknown fields are errors. */
+export async function parseJsonBody<S extends z.ZodType>(
+  c: AppContext,
+  schema: S,
+): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  let data: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new HttpError(400, "invalid_json", `body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const { message, issues } = describeIssues("body", parsed.error);
+    throw new HttpError(400, "invalid_body", message, { issues });
+  }
+  return parsed.data;
+}
+
+/** Validates query parameters (strings; schemas coerce as needed). */
+export function parseQuery<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) {
+    const { message, issues } = describeIssues("query", parsed.error);
+    throw new HttpError(400, "invalid_query", message, { issues });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,102 @@
+// Who is calling. Jobs (pg_cron through pg_net, operators) present a service key; users
+// (dashboards, search) present a JWT verified here — never trusted unverified.
+import { createLocalJWKSet, createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { optionalEnv } from "./env.ts";
+import type { Claims } from "./db.ts";
+import { unauthorized } from "./errors.ts";
+
+const enc = new TextEncoder();
+
+/** Constant-time equality: compares SHA-256 digests, so neither content nor length leaks. */
+export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(a)),
+    crypto.subtle.digest("SHA-256", enc.encode(b)),
+  ]);
+  const x = new Uint8Array(da), y = new Uint8Array(db);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/** SUPABASE_SERVICE_ROLE_KEY (legacy JWT) and every value of SUPABASE_SECRET_KEYS (new keys). */
+export function serviceKeys(): string[] {
+  const keys: string[] = [];
+  const legacy = optionalEnv("SUPABASE_SERVICE_ROLE_KEY");
+  if (legacy) keys.push(legacy);
+  const secret = optionalEnv("SUPABASE_SECRET_KEYS");
+  if (secret) {
+    try {
+      for (const v of Object.values(JSON.parse(secret) as Record<string, unknown>)) {
+        if (typeof v === "string" && v) keys.push(v);
+      }
+    } catch {
+      // A malformed variable grants nothing.
+    }
+  }
+  return keys;
+}
+
+export function bearerToken(req: Request): string | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "");
+  return m ? m[1] : null;
+}
+
+/** Throws 401 unless the bearer equals a service key. */
+export async function requireServiceCaller(req: Request): Promise<void> {
+  const token = bearerToken(req);
+  if (!token) throw unauthorized("a service key is required (Authorization: Bearer …)");
+  let ok = false;
+  // Compare against every key, without stopping early.
+  for (const key of serviceKeys()) ok = (await constantTimeEqual(token, key)) || ok;
+  if (!ok) throw unauthorized("the bearer token is not a service key of this project");
+}
+
+type Verifier = Parameters<typeof jwtVerify>[1];
+let verifier: Verifier | null = null;
+
+/**
+ * JWKS from SUPABASE_JWKS (a JSON key set), else the legacy HS256 secret
+ * (SUPABASE_JWT_SECRET, set by the local stack), else the auth server's JWKS endpoint.
+ */
+function jwtVerifier(): Verifier {
+  if (verifier) return verifier;
+  const jwks = optionalEnv("SUPABASE_JWKS");
+  const secret = optionalEnv("SUPABASE_JWT_SECRET");
+  if (jwks) verifier = createLocalJWKSet(JSON.parse(jwks));
+  else if (secret) verifier = enc.encode(secret);
+  else {
+    const base = optionalEnv("SUPABASE_URL");
+    if (!base) throw new Error("no way to verify JWTs: set SUPABASE_JWKS or SUPABASE_URL");
+    verifier = createRemoteJWKSet(new URL("/auth/v1/.well-known/jwks.json", base));
+  }
+  return verifier;
+}
+
+/** Verifies a user JWT (signature, expiry, audience `authenticated`) and returns its claims. */
+export async function verifyUserJwt(token: string): Promise<Claims> {
+  try {
+    const { payload } = await jwtVerify(token, jwtVerifier() as Uint8Array, {
+      audience: "authenticated",
+    });
+    return payload as JWTPayload & Claims;
+  } catch (err) {
+    throw unauthorized(`invalid JWT: ${(err as Error).message}`);
+  }
+}
+
+/** The verified claims of a user caller that belongs to a tenant. */
+export async function requireTenantUser(req: Request): Promise<Claims & { tenant_id: string }> {
+  const token = bearerToken(req);
+  if (!token) throw unauthorized("a user JWT is required (Authorization: Bearer …)");
+  const claims = await verifyUserJwt(token);
+  if (typeof claims.tenant_id !== "string") {
+    throw unauthorized("the JWT carries no tenant_id claim (is the access-token hook enabled?)");
+  }
+  return claims as Claims & { tenant_id: string };
+}
+
+/** Tests switch keys and secrets between cases. */
+export function resetAuthCache(): void {
+  verifier = null;
+}
