@@ -1,6 +1,7 @@
 // Supabase's well-known local demo keys (what `supabase start` prints) and test JWTs
 // signed with the local JWT secret.
 import { SignJWT } from "jose";
+import type postgres from "postgres";
 
 export const jwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
 export const anonKey =
@@ -24,4 +25,30 @@ export function signJwt(
     .setIssuer(String(claims.iss ?? "http://127.0.0.1:54321/auth/v1"))
     .setExpirationTime(opts.expiresIn ?? "1h")
     .sign(opts.secret ?? secret);
+}
+
+/**
+ * A user JWT as the local auth server would issue it: base claims passed through the
+ * project's Custom Access Token Hook (public.custom_access_token_hook), which adds
+ * tenant_id and tenant_role from tenant_members, then signed with the local secret.
+ * `sql` must be allowed to execute the hook (the superuser, or supabase_auth_admin).
+ */
+export async function mintUserToken(
+  sql: postgres.Sql,
+  userId: string,
+  opts: { expiresIn?: string | number } = {},
+): Promise<string> {
+  const base = {
+    sub: userId,
+    aud: "authenticated",
+    role: "authenticated",
+    aal: "aal1",
+    is_anonymous: false,
+  };
+  const [row] = await sql.unsafe(
+    "select public.custom_access_token_hook(jsonb_build_object('user_id', $1::text, 'claims', $2::text::jsonb)) as out",
+    [userId, JSON.stringify(base)],
+  );
+  const out = row.out as { claims: Record<string, unknown> };
+  return signJwt(out.claims, opts);
 }
