@@ -104,8 +104,12 @@ Deno.test("start serves the stack until Ctrl-C, then leaves no process behind", 
       assert.equal(await canConnect(port), false, `port ${port} closed`);
     }
   } finally {
+    // On a failure path, still let start shut its children down before forcing it.
     try {
-      child.kill("SIGKILL");
+      child.kill("SIGINT");
+      const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await child.status;
+      clearTimeout(t);
     } catch { /* exited */ }
     await reading;
     await errText;
