@@ -62,16 +62,96 @@ export async function appliedVersions(sql: postgres.Sql): Promise<Set<string>> {
   return new Set(rows.map((r) => r.version as string));
 }
 
+/** `create event trigger <name> … ;` (event trigger statements hold no `;` of their own). */
+const createEventTrigger = /create\s+event\s+trigger\s+("[^"]+"|[a-z_][a-z0-9_$]*)[^;]*;/gi;
+
+/**
+ * Splits a migration into runs of ordinary statements and `create event trigger`
+ * statements, keeping each piece's offset in the file (for error positions).
+ */
+export function splitEventTriggers(
+  text: string,
+): Array<{ text: string; offset: number; eventTrigger?: string }> {
+  const out: Array<{ text: string; offset: number; eventTrigger?: string }> = [];
+  let at = 0;
+  for (const m of text.matchAll(createEventTrigger)) {
+    const line = text.slice(text.lastIndexOf("\n", m.index!) + 1, m.index!);
+    if (line.includes("--")) continue; // in a comment
+    if (m.index! > at) out.push({ text: text.slice(at, m.index), offset: at });
+    out.push({ text: m[0], offset: m.index!, eventTrigger: m[1] });
+    at = m.index! + m[0].length;
+  }
+  if (at < text.length) out.push({ text: text.slice(at), offset: at });
+  return out;
+}
+
+/**
+ * Hands an event trigger to postgres. Vanilla Postgres refuses a non-superuser owner
+ * (ALTER EVENT TRIGGER … OWNER TO), so the superuser writes the owner into the catalog and
+ * records the ownership dependency, as for any object postgres owns: the result is the
+ * hosted one (owned by postgres, which may comment on it, alter or drop it).
+ */
+function ownEventTrigger(name: string): string {
+  const evt = `(select oid from pg_catalog.pg_event_trigger where evtname = '${
+    name.replace(/^"|"$/g, "").replaceAll("'", "''")
+  }')`;
+  return `
+    update pg_catalog.pg_event_trigger set evtowner = 'postgres'::regrole where oid = ${evt};
+    delete from pg_catalog.pg_shdepend
+     where classid = 'pg_catalog.pg_event_trigger'::regclass and objid = ${evt} and deptype = 'o';
+    insert into pg_catalog.pg_shdepend (dbid, classid, objid, objsubid, refclassid, refobjid, deptype)
+    select d.oid, 'pg_catalog.pg_event_trigger'::regclass, ${evt}, 0,
+           'pg_catalog.pg_authid'::regclass, 'postgres'::regrole, 'o'
+      from pg_catalog.pg_database d where d.datname = current_database();`;
+}
+
+/**
+ * Runs a migration that creates event triggers, in one transaction on the superuser
+ * connection: everything as postgres (`set local role`), except the `create event trigger`
+ * statements, which run as the superuser and are then handed to postgres: on hosted,
+ * supautils lets postgres create event triggers, and postgres owns them.
+ */
+async function runWithEventTriggers(tx: postgres.TransactionSql, text: string) {
+  await tx.unsafe("set local role postgres").simple();
+  for (const piece of splitEventTriggers(text)) {
+    try {
+      if (piece.eventTrigger) {
+        await tx.unsafe("set local role none").simple();
+        await tx.unsafe(piece.text).simple();
+        await tx.unsafe(ownEventTrigger(piece.eventTrigger)).simple();
+        await tx.unsafe("set local role postgres").simple();
+      } else if (piece.text.trim() !== "") {
+        await tx.unsafe(piece.text).simple();
+      }
+    } catch (err) {
+      // Positions are relative to the piece: make them relative to the file.
+      const e = err as { position?: string };
+      if (e.position) e.position = String(Number(e.position) + piece.offset);
+      throw err;
+    }
+  }
+}
+
+/** The local stack's superuser on the cluster of `url` (same password as postgres). */
+function localAdminUrl(url: string): string {
+  const u = new URL(url);
+  u.username = "supabase_admin";
+  return u.toString();
+}
+
 /**
  * Applies every migration not yet recorded. Each runs in one transaction with its history
- * row, so a failure leaves nothing half-applied; the first failure stops the run.
+ * row, so a failure leaves nothing half-applied; the first failure stops the run. A
+ * migration that creates event triggers runs on `adminUrl` (default: the local stack's
+ * superuser on the same cluster), as postgres except for those statements.
  */
 export async function applyMigrations(
   url: string,
-  opts: { dir?: string; log?: (l: string) => void } = {},
+  opts: { dir?: string; log?: (l: string) => void; adminUrl?: string } = {},
 ): Promise<Migration[]> {
   const log = opts.log ?? (() => {});
   const sql = connect(url);
+  let admin: postgres.Sql | null = null;
   try {
     await sql.unsafe(historyDdl).simple();
     const done = await appliedVersions(sql);
@@ -79,9 +159,12 @@ export async function applyMigrations(
     for (const m of listMigrations(opts.dir)) {
       if (done.has(m.version)) continue;
       const text = await Deno.readTextFile(m.file);
+      const needsSuperuser = splitEventTriggers(text).some((p) => p.eventTrigger);
+      if (needsSuperuser && !admin) admin = connect(opts.adminUrl ?? localAdminUrl(url));
       try {
-        await sql.begin(async (tx) => {
-          await tx.unsafe(text).simple();
+        await (needsSuperuser ? admin! : sql).begin(async (tx) => {
+          if (needsSuperuser) await runWithEventTriggers(tx, text);
+          else await tx.unsafe(text).simple();
           await tx`
             insert into supabase_migrations.schema_migrations (version, name, statements)
             values (${m.version}, ${m.name}, ${[text]})`;
@@ -95,6 +178,7 @@ export async function applyMigrations(
     return applied;
   } finally {
     await sql.end();
+    await admin?.end();
   }
 }
 

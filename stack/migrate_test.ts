@@ -90,13 +90,99 @@ Deno.test("migrations run as postgres, not as the superuser", async () => {
   const db = await scratchDatabase();
   const root = await projectWith({
     "supabase/migrations/20250101000000_superuser_only.sql":
-      "create event trigger t on ddl_command_end execute function pg_catalog.now();",
+      "select pg_catalog.pg_read_file('PG_VERSION');",
   });
   try {
     const err = await applyMigrations(db.postgresUrl, { dir: join(root, "supabase/migrations") })
       .then(() => null, (e) => e);
     assert.ok(err instanceof MigrationError);
     assert.match(err.message, /permission denied/);
+  } finally {
+    await db.drop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a migration creating an event trigger applies, as on hosted: owned by postgres", async () => {
+  const db = await scratchDatabase();
+  const fn = `create function public.note_ddl() returns event_trigger language plpgsql
+    set search_path = '' as $$ begin insert into public.ddl_seen values (tg_tag); end $$;`;
+  const root = await projectWith({
+    "supabase/migrations/20250101000000_event_trigger.sql": [
+      "create table public.ddl_seen (tag text);",
+      fn,
+      "-- create event trigger in a comment is left alone;",
+      "create event trigger note_ddl on ddl_command_end when tag in ('CREATE TABLE')",
+      "  execute function public.note_ddl();",
+      "comment on event trigger note_ddl is 'as postgres, its owner';",
+      "create table public.after_trigger (id int);",
+    ].join("\n"),
+    "supabase/rollbacks/20250101000000_event_trigger.sql": `drop event trigger note_ddl;
+      drop table public.after_trigger; drop function public.note_ddl(); drop table public.ddl_seen;
+      delete from supabase_migrations.schema_migrations where version = '20250101000000';`,
+  });
+  try {
+    const dir = join(root, "supabase/migrations");
+    await applyMigrations(db.postgresUrl, { dir, adminUrl: db.adminUrl });
+    const sql = connect(db.postgresUrl);
+    try {
+      const evt = await sql`select evtname, evtowner::regrole::text as owner from pg_event_trigger`;
+      assert.deepEqual(evt.map((r) => [r.evtname, r.owner]), [["note_ddl", "postgres"]]);
+      const owners = await sql`select tablename, tableowner from pg_tables
+                               where schemaname = 'public' order by 1`;
+      assert.deepEqual(owners.map((r) => [r.tablename, r.tableowner]), [
+        ["after_trigger", "postgres"],
+        ["ddl_seen", "postgres"],
+      ], "the other statements ran as postgres");
+      const seen = await sql`select tag from public.ddl_seen`;
+      assert.deepEqual(seen.map((r) => r.tag), ["CREATE TABLE"], "the trigger fires");
+      const [{ n }] = await sql`select count(*)::int as n from pg_shdepend
+                                where classid = 'pg_event_trigger'::regclass
+                                  and refobjid = 'postgres'::regrole and deptype = 'o'
+                                  and dbid = (select oid from pg_database
+                                               where datname = current_database())`;
+      assert.equal(n, 1, "postgres' ownership is recorded as for any object it owns");
+    } finally {
+      await sql.end();
+    }
+    // postgres, the owner, rolls it back.
+    await rollbackMigrations(db.postgresUrl, {
+      dir,
+      rollbackDir: join(root, "supabase/rollbacks"),
+    });
+    const sql2 = connect(db.postgresUrl);
+    const left = await sql2`select evtname from pg_event_trigger`;
+    await sql2.end();
+    assert.equal(left.length, 0);
+  } finally {
+    await db.drop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("an event trigger migration that fails leaves nothing behind", async () => {
+  const db = await scratchDatabase();
+  const root = await projectWith({
+    "supabase/migrations/20250101000000_broken.sql": [
+      "create table public.half (id int);",
+      "create event trigger never on ddl_command_end execute function pg_catalog.no_such();",
+    ].join("\n"),
+  });
+  try {
+    const err = await applyMigrations(db.postgresUrl, {
+      dir: join(root, "supabase/migrations"),
+      adminUrl: db.adminUrl,
+    }).then(() => null, (e) => e);
+    assert.ok(err instanceof MigrationError);
+    assert.match(
+      err.message,
+      /^20250101000000_broken\.sql: function pg_catalog\.no_such\(\) does not exist/,
+    );
+    const sql = connect(db.postgresUrl);
+    const tables = await sql`select table_name from information_schema.tables
+                             where table_schema = 'public'`;
+    await sql.end();
+    assert.deepEqual(tables.map((r) => r.table_name), []);
   } finally {
     await db.drop();
     await Deno.remove(root, { recursive: true });

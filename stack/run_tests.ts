@@ -1,6 +1,7 @@
 // `deno task test`: a throwaway stack in a temp dir on free ports, then every suite —
 // pgTAP files under supabase/tests through pg_prove, Deno tests — against it. Exits
 // non-zero on any failure; the last line is the total `N passed, N failed`.
+import postgres from "postgres";
 import { join } from "node:path";
 import { freePort } from "./cluster.ts";
 import { run } from "./command.ts";
@@ -79,6 +80,22 @@ async function runDenoTests(env: Record<string, string>, filter: string[]): Prom
   return { name: "deno test", ...countDenoTest(captured, status.code) };
 }
 
+/**
+ * The jobs' own pg_cron schedules would fire every minute during the suite and race the
+ * tests that drive the same jobs; test stacks pause them. Tests that exercise pg_cron
+ * create schedules of their own; housekeeping schedules stay as they are.
+ */
+async function pauseJobSchedules(adminUrl: string) {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql`
+      update cron.job set active = false
+      where jobname in (select job_name from jobs.schedules)`;
+  } finally {
+    await sql.end();
+  }
+}
+
 if (import.meta.main) {
   // Optional file arguments: .sql files go to pg_prove, the rest to deno test.
   const sqlOnly = Deno.args.filter((a) => a.endsWith(".sql"));
@@ -102,6 +119,7 @@ if (import.meta.main) {
       functionLog: (line) => void logFile.write(enc.encode(line + "\n")),
     });
     stack.env.STACK_FUNCTIONS_LOG = functionLog;
+    await pauseJobSchedules(stack.adminUrl);
     const env = { ...Deno.env.toObject(), ...stack.env };
     if (all || sqlOnly.length) results.push(await runPgTap(env, env.STACK_DB_PORT, sqlOnly));
     if (all || denoOnly.length) results.push(await runDenoTests(env, denoOnly));

@@ -76,7 +76,10 @@ export async function prepareDatabase(
   }
   const pgUrl = postgresUrl(cluster);
   try {
-    const applied = await applyMigrations(pgUrl, { log: (l) => log(`  ${l}`) });
+    const applied = await applyMigrations(pgUrl, {
+      log: (l) => log(`  ${l}`),
+      adminUrl: adminUrl(cluster),
+    });
     if (applied.length === 0) log("migrations: up to date");
     if (created) {
       if (await Deno.stat(seedFile).then(() => true, () => false)) {

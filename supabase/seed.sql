@@ -464,14 +464,10 @@ insert into public.tasks (id, tenant_id, user_id, objective_id, correlation_id, 
    '2026-01-06 10:00:00+00');
 
 -- ---------------------------------------------------------------------------------------
--- audit_log (created by its own migration, 20261123135000_audit_log): a few events per
--- tenant and one system-wide, so the RLS matrix covers it. The guard lets this seed run
--- on a schema without that migration; drop it once both are on main.
+-- audit_log: a few events per tenant and one system-wide, so the RLS matrix covers it
+-- (the chain trigger fills seq, prev_hash and hash).
 do $$
 begin
-  if to_regclass('public.audit_log') is null then
-    return;
-  end if;
   insert into public.audit_log (tenant_id, actor_type, actor_id, category, envelope_id,
                                 payload, created_at) values
     ('00000000-0000-0000-0000-00000000000a', 'job', 'catalog-sync', 'catalog_sync', null,

@@ -189,22 +189,18 @@ $$;
 comment on function jobs.unschedule(text) is 'Removes a schedule and its pg_cron job.';
 
 create function jobs.set_active(p_slug text, p_active boolean) returns integer
-language plpgsql
+language sql
 set search_path = ''
 as $$
-declare
-  n integer := 0;
-  j record;
-begin
-  for j in
-    select c.jobid from cron.job c join jobs.schedules s on s.job_name = c.jobname
-    where s.slug = p_slug
-  loop
-    perform cron.alter_job(j.jobid, active := p_active);
-    n := n + 1;
-  end loop;
-  return n;
-end
+  -- An UPDATE of cron.job (pg_cron's trigger on it reloads the scheduler), rather than
+  -- cron.alter_job, which pg_cron 1.4 does not grant to PUBLIC.
+  with changed as (
+    update cron.job c set active = p_active
+      from jobs.schedules s
+     where s.job_name = c.jobname and s.slug = p_slug
+    returning 1
+  )
+  select count(*)::int from changed
 $$;
 comment on function jobs.set_active(text, boolean) is
   'Activates or deactivates every pg_cron job of a slug; returns how many.';
@@ -250,6 +246,13 @@ call_errors as (
   join net._http_response r on r.id = i.request_id
   where r.timed_out or r.error_msg is not null or r.status_code >= 400
   group by i.slug
+),
+paused as (
+  -- A job whose schedules are all inactive (jobs.pause) is not expected to run.
+  select s.slug, bool_and(not c.active) as paused
+  from jobs.schedules s
+  join cron.job c on c.jobname = s.job_name
+  group by s.slug
 )
 select g.slug as job,
        g.interval_seconds,
@@ -259,17 +262,20 @@ select g.slug as job,
        coalesce(e.errors, 0) as invocation_errors,
        e.last_error_at as last_invocation_error_at,
        (g.interval_seconds is not null
+        and not coalesce(p.paused, false)
         and coalesce(l.last_run_at, g.registered_at)
             < now() - make_interval(secs => 2 * g.interval_seconds)) as silent,
        (coalesce(s.consecutive_failures, 0) > 0
         or (e.last_error_at is not null
-            and e.last_error_at > coalesce(l.last_success_at, '-infinity'))) as failing
+            and e.last_error_at > coalesce(l.last_success_at, '-infinity'))) as failing,
+       coalesce(p.paused, false) as paused
 from jobs.registry g
 left join latest l on l.job = g.slug
 left join streak s on s.job = g.slug
-left join call_errors e on e.slug = g.slug;
+left join call_errors e on e.slug = g.slug
+left join paused p on p.slug = g.slug;
 comment on view jobs.health is
-  'Per job: last run, last success, consecutive failed runs, invocation errors from pg_net, and silent (no run in twice its interval) / failing flags. pg_cron reports success whatever the function did; this is what alerts read.';
+  'Per job: last run, last success, consecutive failed runs, invocation errors from pg_net, and silent (no run in twice its interval, unless paused) / failing / paused flags. pg_cron reports success whatever the function did; this is what alerts read.';
 
 revoke all on all tables in schema jobs from public, anon, authenticated;
 revoke all on all functions in schema jobs from public;

@@ -37,7 +37,12 @@ insert into api_function_allowed values
   -- Postgres checks EXECUTE on functions in a CHECK constraint as the writing role; owners
   -- write guardrails. Without USAGE on internal they cannot call these by name.
   ('internal.is_valid_quiet_hours(jsonb)', 'authenticated', 'guardrails CHECK constraint'),
-  ('internal.is_valid_max_attempts(jsonb)', 'authenticated', 'guardrails CHECK constraint');
+  ('internal.is_valid_max_attempts(jsonb)', 'authenticated', 'guardrails CHECK constraint'),
+  -- Security invoker: RLS scopes them to the caller's tenant.
+  ('search_evidence(vector,text,integer,text[],timestamp with time zone,timestamp with time zone)',
+   'authenticated', 'evidence search for members'),
+  ('search_evidence_hybrid(text,vector,text,integer,text[],timestamp with time zone,timestamp with time zone,integer)',
+   'authenticated', 'hybrid evidence search for members');
 
 -- --- tables and views in public ------------------------------------------------------
 select is(
@@ -81,7 +86,8 @@ select is(
 select is(
   array(select format('%s.%s to %s', tablename, policyname, roles) from pg_policies
          where schemaname = 'public'
-           and not roles <@ array['authenticated', 'supabase_auth_admin']::name[]
+           -- audit_retention: the NOLOGIN role of audit_log retention (see its migration)
+           and not roles <@ array['authenticated', 'supabase_auth_admin', 'audit_retention']::name[]
          order by 1),
   '{}'::text[], 'policies are for authenticated (or the auth hook role), never anon or public');
 

@@ -33,6 +33,7 @@ insert into matrix_caller values
 --   self            the row's user, within the row's tenant (user_id)
 --   member_or_self  a member of the row's tenant, or the row's user (user_id)
 --   none            no end user (the service writes; functions decide)
+--   immutable       nobody, service_role included (the table rejects it: PT405)
 -- anon never reaches anything; service_role reaches everything.
 -- insert_sql: format() with %1$L = target tenant, %2$L = the caller's user id (for callers
 -- without one, the target tenant's owner); prep_sql runs as postgres first (%1$L tenant).
@@ -100,12 +101,12 @@ insert into matrix_spec values
      values (%1$L, %2$L, 'matrix-' || gen_random_uuid(), 'matrix')$$,
    $$mandate = mandate || ' *'$$, null);
 
--- Tables of later migrations, while they may be absent from a checkout.
-insert into matrix_spec
-select 'public.audit_log', 'tenant_id', 'member', 'none', 'none', 'none',
-       $$insert into public.audit_log (tenant_id, actor_type, category) values (%1$L, 'job', 'matrix')$$,
-       $$payload = payload || '{"matrix": true}'$$, null
- where to_regclass('public.audit_log') is not null;
+-- audit_log is append-only for everyone (immutable: even service_role's update and delete
+-- are rejected, with PT405, and reach no row).
+insert into matrix_spec values
+  ('public.audit_log', 'tenant_id', 'member', 'none', 'immutable', 'immutable',
+   $$insert into public.audit_log (tenant_id, actor_type, category) values (%1$L, 'job', 'matrix')$$,
+   $$payload = payload || '{"matrix": true}'$$, null);
 
 create temporary table matrix_op (ord int, op text);
 insert into matrix_op values
@@ -118,6 +119,7 @@ language plpgsql as $$
 declare
   own_tenant text := format('%I = %L::uuid', p_tenant_col, c.tenant);
 begin
+  if p_rule = 'immutable' then return 'false'; end if;
   if c.role = 'service_role' then return 'true'; end if;
   if c.role <> 'authenticated' or c.tenant is null and p_rule <> 'member_or_self' then
     return 'false';
@@ -267,6 +269,12 @@ begin
     raise exception using errcode = 'ZZ999';
   exception
     when sqlstate 'ZZ999' then null;
+    when sqlstate 'PT405' then
+      -- An immutable table rejected the statement: it reached (changed) no row.
+      if v_pred = 'false' and (case p_op when 'update' then s.upd else s.del end) = 'immutable'
+      then v_got := 0; v_after := v_before;
+      else v_error := sqlstate || ' ' || sqlerrm;
+      end if;
     when others then v_error := sqlstate || ' ' || sqlerrm;
   end;
   if v_error is not null then
