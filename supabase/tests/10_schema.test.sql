@@ -104,8 +104,9 @@ select is(
 select is(
   array(select indexname::text from pg_indexes
          where schemaname = 'public' and tablename = 'evidence_embeddings'
-           and indexdef ~ 'USING (hnsw|ivfflat)'),
-  '{}'::text[], 'no vector index yet (one partial HNSW index per model comes later)');
+           and indexdef ~ 'USING (hnsw|ivfflat)'
+           and indexdef !~ 'USING hnsw \(embedding (extensions\.)?vector_ip_ops\) WHERE \(model = ''[^'']+''::text\)$'),
+  '{}'::text[], 'vector indexes are partial HNSW (vector_ip_ops), one per model');
 
 -- Every foreign key of a public table has an index starting with its columns: cascades
 -- and set-null actions (moving an envelope to the DLQ, deleting a user) must not scan
