@@ -138,7 +138,15 @@ Deno.test("functions server: a request above the hosted CPU limit is logged with
   await Deno.mkdir(join(dir, "busy"));
   await Deno.writeTextFile(
     join(dir, "busy", "index.ts"),
-    `Deno.serve(() => { const t = Date.now(); while (Date.now() - t < 2100) {} return new Response("done"); });`,
+    // Spins until the process has used 2.1 s of CPU (not wall time: a loaded machine
+    // would deschedule a wall-clock loop and stay under the limit).
+    `import process from "node:process";
+     Deno.serve(() => {
+       const c0 = process.cpuUsage();
+       const used = () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; };
+       while (used() < 2100) {}
+       return new Response("done");
+     });`,
   );
   const lines: string[] = [];
   const server = await startFunctionsServer({
