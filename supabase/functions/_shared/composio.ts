@@ -69,9 +69,10 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 function isConnectionRefused(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; cause?: { code?: string } };
+  // Deno's fetch puts the reason in cause.message ("Connection refused (os error 111)").
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   return e?.code === "ECONNREFUSED" || e?.cause?.code === "ECONNREFUSED" ||
-    /connection refused|ECONNREFUSED/i.test(e?.message ?? "");
+    /connection refused|ECONNREFUSED/i.test(`${e?.message ?? ""} ${e?.cause?.message ?? ""}`);
 }
 
 /**

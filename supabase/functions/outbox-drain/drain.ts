@@ -1,0 +1,550 @@
+// The drain loop: claim a batch under leases (SQL, outbox_claim), decide each envelope with
+// the tenant's guardrails and the tool's input schema, execute the allowed ones against
+// Composio with bounded concurrency, classify each answer (execution_policy.ts) and settle
+// the whole batch in one transaction (outbox_settle), until the time budget or the limit
+// runs out. No transaction is held across an HTTP call: the lease rows are the exclusion.
+//
+// A 401/403 on our own Composio key halts the drain: nothing more is sent, the envelopes
+// claimed but not sent are released (no attempt consumed), and the run fails with an alert.
+import { z } from "zod";
+import type { Sql } from "../_shared/db.ts";
+import type { JobContext, JobResult } from "../_shared/job.ts";
+import { jobBodyFields } from "../_shared/job.ts";
+import { type ComposioConfig, composioConfig } from "../_shared/composio.ts";
+import {
+  type ExecuteOutcome,
+  type ExecuteRequest,
+  executeTool,
+} from "../_shared/composio_execute.ts";
+import {
+  applyAttemptLimit,
+  type CallResult,
+  classifyCallResult,
+  type Outcome,
+} from "../_shared/execution_policy.ts";
+import { type BackoffPolicy, nextRetryDelay } from "../_shared/backoff.ts";
+import {
+  evaluateGuardrails,
+  type GuardrailConfig,
+  type GuardrailDecision,
+  parseGuardrailConfig,
+  type RiskTier,
+} from "../_shared/guardrails.ts";
+import { hasValidator, validateArguments } from "./validate.ts";
+
+export const slug = "outbox-drain";
+export const defaultBudgetMs = 45_000;
+export const defaultBatchSize = 100;
+export const defaultConcurrency = 8;
+export const defaultLeaseMs = 60_000;
+/** Never start a call with less lease than this left; the HTTP timeout stays below the lease. */
+const LEASE_MARGIN_MS = 1_000;
+const BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
+const DEFAULT_MAX_ATTEMPTS: Record<RiskTier, number> = { low: 5, medium: 3, high: 1 };
+const DEFAULT_GUARDRAILS = {
+  quiet_hours: { timezone: "UTC", windows: [] },
+  trust_threshold: 0.7,
+  allowed_toolkits: null,
+  allowed_scopes: null,
+  require_evidence: false,
+  approval_risk_tiers: ["high"],
+};
+
+export const drainBody = z.strictObject({
+  ...jobBodyFields,
+  /** Envelopes per claim. */
+  batch_size: z.number().int().min(1).max(1_000).optional(),
+  /** Execute calls in flight at once within a batch. */
+  concurrency: z.number().int().min(1).max(64).optional(),
+  /** Lease per claimed envelope; the HTTP timeout stays below it. */
+  lease_ms: z.number().int().min(1_000).max(600_000).optional(),
+  /** Who asked: the schedule, the enqueue kick, or a person. Informational. */
+  trigger: z.enum(["cron", "enqueue", "manual"]).optional(),
+});
+export type DrainBody = z.infer<typeof drainBody>;
+
+/** A claimed envelope as outbox_claim returns it. */
+export interface Claimed {
+  id: string;
+  tenant_id: string;
+  tool_slug: string;
+  toolkit: string;
+  arguments: Record<string, unknown>;
+  connected_account_id: string | null;
+  risk: RiskTier;
+  read_only: boolean;
+  trust_context: Record<string, unknown>;
+  attempts: number;
+  lease_token: string;
+  lease_expires_at: Date;
+}
+
+interface EnvelopeContext {
+  id: string;
+  version: string | null;
+  content_hash: string | null;
+  tool_toolkit: string | null;
+  required_scopes: string[] | null;
+  deprecated: boolean | null;
+  account_status: string | null;
+  account_scopes: string[] | null;
+  account_external_id: string | null;
+  approved: boolean;
+}
+
+interface TenantRules {
+  config: GuardrailConfig | Error;
+  maxAttempts: Record<RiskTier, number>;
+}
+
+/** One settle element (see public.outbox_settle). */
+export type Settlement = Record<string, unknown> & { op: string; id: string; token: string };
+
+export interface DrainDeps {
+  composio?: ComposioConfig;
+  execute?: (config: ComposioConfig, req: ExecuteRequest) => Promise<ExecuteOutcome>;
+  now?: () => Date;
+  random?: () => number;
+}
+
+export class DrainHalted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DrainHalted";
+  }
+}
+
+/** The job: drains until out of time, out of limit, or out of due envelopes. */
+export async function runDrain(
+  ctx: JobContext<DrainBody>,
+  deps: DrainDeps = {},
+): Promise<JobResult> {
+  const { body, sql } = ctx;
+  const batchSize = body.batch_size ?? defaultBatchSize;
+  const leaseMs = body.lease_ms ?? defaultLeaseMs;
+  const limit = body.limit ?? Infinity;
+  const worker = `${slug}/${ctx.runId}`;
+  const composio = deps.composio ?? composioConfig();
+  let processed = 0;
+  let stoppedEarly = false;
+
+  for (;;) {
+    if (ctx.outOfTime() || processed >= limit) {
+      stoppedEarly = true;
+      break;
+    }
+    const want = Math.min(batchSize, limit - processed);
+    const batch = await claim(sql, worker, want, leaseMs, body.tenant_id ?? null);
+    if (batch.length === 0) break;
+    ctx.count("claimed", batch.length);
+    processed += batch.length;
+    const halted = await processBatch(ctx, batch, { composio, deps, worker });
+    if (halted) {
+      ctx.log.error("outbox_drain_halted", { alert: true, reason: halted, worker });
+      ctx.count("halted");
+      throw new DrainHalted(halted);
+    }
+    if (body.dry_run) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+
+  let remaining = false;
+  if (stoppedEarly && !body.dry_run) {
+    const [row] = await sql`
+      select exists (select 1 from public.outbox
+                      where status in ('pending', 'retry', 'deferred') and next_run_at <= now()
+                        and (${body.tenant_id ?? null}::uuid is null
+                             or tenant_id = ${body.tenant_id ?? null}::uuid)) as due`;
+    remaining = Boolean(row?.due);
+  }
+  return { remaining };
+}
+
+async function claim(
+  sql: Sql,
+  worker: string,
+  limit: number,
+  leaseMs: number,
+  tenantId: string | null,
+): Promise<Claimed[]> {
+  const rows = await sql`
+    select id::text, tenant_id::text, tool_slug, toolkit, arguments, connected_account_id, risk,
+           read_only, trust_context, attempts, lease_token::text, lease_expires_at
+    from public.outbox_claim(${worker}, ${limit}, ${leaseMs}, ${tenantId}::uuid)`;
+  return rows as unknown as Claimed[];
+}
+
+/** Facts about each envelope of a batch, set-based: one query for all of them. */
+async function loadContext(sql: Sql, batch: Claimed[]): Promise<Map<string, EnvelopeContext>> {
+  const ids = batch.map((e) => e.id);
+  const rows = await sql`
+    select o.id::text, c.version, c.content_hash, c.toolkit as tool_toolkit, c.required_scopes,
+           (c.deprecated_at is not null) as deprecated,
+           a.status as account_status, a.scopes as account_scopes,
+           a.external_account_id as account_external_id,
+           exists (select 1 from public.approvals p
+                    where p.envelope_id = o.id and p.decision = 'approved') as approved
+    from public.outbox o
+    left join public.tool_catalog c
+      on c.tenant_id = o.tenant_id and c.tool_slug = o.tool_slug and c.is_current
+    left join lateral (
+      select a.status, a.scopes, a.external_account_id
+      from public.connected_accounts a
+      where a.tenant_id = o.tenant_id
+        and (case when o.connected_account_id is not null
+                  then a.external_account_id = o.connected_account_id
+                       or a.id::text = o.connected_account_id
+                  else lower(a.toolkit) = lower(o.toolkit) end)
+      order by (a.status = 'active') desc, a.updated_at desc
+      limit 1
+    ) a on true
+    where o.id = any(${ids}::uuid[])`;
+  const out = new Map<string, EnvelopeContext>();
+  for (const r of rows as unknown as EnvelopeContext[]) out.set(r.id, r);
+  return out;
+}
+
+async function loadRules(sql: Sql, tenants: string[]): Promise<Map<string, TenantRules>> {
+  const rows = await sql`
+    select tenant_id::text, quiet_hours, trust_threshold, allowed_toolkits, allowed_scopes,
+           require_evidence, approval_risk_tiers, max_attempts
+    from public.guardrails where tenant_id = any(${tenants}::uuid[])`;
+  const out = new Map<string, TenantRules>();
+  for (const r of rows) {
+    let config: GuardrailConfig | Error;
+    try {
+      config = parseGuardrailConfig(r);
+    } catch (err) {
+      config = err as Error;
+    }
+    out.set(r.tenant_id, {
+      config,
+      maxAttempts: { ...DEFAULT_MAX_ATTEMPTS, ...(r.max_attempts ?? {}) },
+    });
+  }
+  for (const t of tenants) {
+    if (!out.has(t)) {
+      out.set(t, {
+        config: parseGuardrailConfig(DEFAULT_GUARDRAILS),
+        maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      });
+    }
+  }
+  return out;
+}
+
+async function loadSchemas(
+  sql: Sql,
+  keys: { tenant_id: string; tool_slug: string }[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (keys.length === 0) return out;
+  const rows = await sql`
+    select c.tenant_id::text || '/' || c.tool_slug as k, c.input_schema
+    from public.tool_catalog c
+    join jsonb_to_recordset(${sql.json(keys as never)}) as x (tenant_id uuid, tool_slug text)
+      on c.tenant_id = x.tenant_id and c.tool_slug = x.tool_slug and c.is_current`;
+  for (const r of rows) out.set(r.k, r.input_schema);
+  return out;
+}
+
+function validatorKey(env: Claimed, c: EnvelopeContext): string {
+  return `${env.tool_slug}@${c.version}#${c.content_hash}`;
+}
+
+/** What the drain does with one envelope before any call: send it, or settle it now. */
+type Plan =
+  | { kind: "send"; env: Claimed; ctx: EnvelopeContext }
+  | { kind: "settle"; settlement: Settlement; counter: string };
+
+function plan(
+  env: Claimed,
+  c: EnvelopeContext | undefined,
+  rules: TenantRules,
+  now: Date,
+  schemaFor: (key: string) => Record<string, unknown>,
+  details: Record<string, unknown>,
+): Plan {
+  const base = { id: env.id, token: env.lease_token, details };
+  const dlq = (reason: string, error: string): Plan => ({
+    kind: "settle",
+    settlement: { ...base, op: "dlq", dlq_reason: reason, reason: error, executed: false },
+    counter: "dead_lettered",
+  });
+  if (rules.config instanceof Error) {
+    return {
+      kind: "settle",
+      settlement: {
+        ...base,
+        op: "release",
+        reason: `guardrails row is invalid: ${rules.config.message}`,
+      },
+      counter: "released",
+    };
+  }
+  const decision: GuardrailDecision = evaluateGuardrails({
+    envelope: {
+      toolkit: env.toolkit,
+      risk: env.risk,
+      readOnly: env.read_only,
+      trustScore: trustScore(env.trust_context),
+      evidenceCount: evidenceCount(env.trust_context),
+      approved: c?.approved ?? false,
+    },
+    guardrails: rules.config,
+    account: c?.account_status
+      ? { status: c.account_status, scopes: c.account_scopes ?? [] }
+      : null,
+    tool: c?.tool_toolkit
+      ? {
+        toolkit: c.tool_toolkit,
+        requiredScopes: c.required_scopes ?? [],
+        deprecated: Boolean(c.deprecated),
+      }
+      : null,
+  }, now);
+  switch (decision.kind) {
+    case "deny":
+      return dlq(decision.code, decision.reason);
+    case "needs_approval":
+      return {
+        kind: "settle",
+        settlement: { ...base, op: "park", status: "needs_approval", reason: decision.reason },
+        counter: "needs_approval",
+      };
+    case "defer":
+      return {
+        kind: "settle",
+        settlement: {
+          ...base,
+          op: "park",
+          status: "deferred",
+          reason: decision.reason,
+          until: decision.until.toISOString(),
+        },
+        counter: "deferred",
+      };
+  }
+  const key = validatorKey(env, c!);
+  const valid = validateArguments(
+    key,
+    () => schemaFor(`${env.tenant_id}/${env.tool_slug}`),
+    env.arguments,
+  );
+  if (!valid.ok) return dlq("invalid_arguments", `invalid arguments: ${valid.error}`);
+  return { kind: "send", env, ctx: c! };
+}
+
+function trustScore(tc: Record<string, unknown>): number | null {
+  const s = tc?.score;
+  return typeof s === "number" && s >= 0 && s <= 1 ? s : null;
+}
+
+function evidenceCount(tc: Record<string, unknown>): number {
+  const e = tc?.evidence;
+  return Array.isArray(e) ? e.length : 0;
+}
+
+/** Turns one execution into its settlement. */
+export function settle(
+  env: Claimed,
+  exec: ExecuteOutcome,
+  maxAttempts: number,
+  opts: { random: () => number; details: Record<string, unknown> },
+): { settlement: Settlement; counter: string; halt?: string } {
+  const attempt = env.attempts + 1;
+  let outcome: Outcome = classifyCallResult(exec.call, { readOnly: env.read_only });
+  outcome = applyAttemptLimit(outcome, attempt, maxAttempts);
+  const details = { ...opts.details, duration_ms: Math.round(exec.durationMs), attempt };
+  const base = { id: env.id, token: env.lease_token, details, outcome: describeCall(exec.call) };
+  switch (outcome.kind) {
+    case "succeeded":
+      return {
+        settlement: { ...base, op: "complete", result: exec.body ?? null },
+        counter: "succeeded",
+      };
+    case "retry":
+      return {
+        settlement: {
+          ...base,
+          op: "retry",
+          reason: outcome.reason,
+          delay_ms: nextRetryDelay(attempt, BACKOFF, outcome.retryAfterMs, opts.random),
+        },
+        counter: "retried",
+      };
+    case "conflict":
+      return {
+        settlement: { ...base, op: "park", status: "conflict", reason: outcome.reason },
+        counter: "conflict",
+      };
+    case "unknown_outcome":
+      return {
+        settlement: { ...base, op: "park", status: "unknown_outcome", reason: outcome.reason },
+        counter: "unknown_outcome",
+      };
+    case "dead_letter":
+      return {
+        settlement: {
+          ...base,
+          op: "dlq",
+          dlq_reason: outcome.reason.startsWith("attempts exhausted")
+            ? "max_attempts"
+            : "non_retryable",
+          reason: outcome.reason,
+          executed: true,
+        },
+        counter: "dead_lettered",
+      };
+    case "halt":
+      return {
+        settlement: { ...base, op: "release", reason: outcome.reason },
+        counter: "released",
+        halt: outcome.reason,
+      };
+  }
+}
+
+function describeCall(call: CallResult): string {
+  switch (call.kind) {
+    case "response":
+      return call.status < 300
+        ? (call.successful === false ? "tool_failed" : "success")
+        : `http_${call.status}`;
+    default:
+      return call.kind;
+  }
+}
+
+/** Decides, executes and settles one claimed batch; returns the halt reason, if any. */
+async function processBatch(
+  ctx: JobContext<DrainBody>,
+  batch: Claimed[],
+  { composio, deps, worker }: { composio: ComposioConfig; deps: DrainDeps; worker: string },
+): Promise<string | null> {
+  const { sql, body } = ctx;
+  const now = deps.now?.() ?? new Date();
+  const random = deps.random ?? Math.random;
+  const execute = deps.execute ?? executeTool;
+  const details = { worker };
+
+  const tenants = [...new Set(batch.map((e) => e.tenant_id))];
+  const [contexts, rules] = await Promise.all([loadContext(sql, batch), loadRules(sql, tenants)]);
+  // Schemas only for validators not compiled yet in this isolate.
+  const missing = new Map<string, { tenant_id: string; tool_slug: string }>();
+  for (const e of batch) {
+    const c = contexts.get(e.id);
+    if (c?.version && !hasValidator(validatorKey(e, c))) {
+      missing.set(`${e.tenant_id}/${e.tool_slug}`, {
+        tenant_id: e.tenant_id,
+        tool_slug: e.tool_slug,
+      });
+    }
+  }
+  const schemas = await loadSchemas(sql, [...missing.values()]);
+
+  const settlements: Settlement[] = [];
+  const toSend: { env: Claimed; ctx: EnvelopeContext }[] = [];
+  for (const env of batch) {
+    const p = plan(
+      env,
+      contexts.get(env.id),
+      rules.get(env.tenant_id)!,
+      now,
+      (k) => schemas.get(k) ?? {},
+      details,
+    );
+    if (p.kind === "send") toSend.push(p);
+    else if (body.dry_run) {
+      // A dry run decides and reports, and changes nothing but the leases it gives back.
+      settlements.push({
+        op: "release",
+        id: env.id,
+        token: env.lease_token,
+        reason: `dry_run: would ${p.settlement.op} (${p.counter})`,
+        details,
+      });
+      ctx.count(`would_${p.counter}`);
+    } else {
+      settlements.push(p.settlement);
+      ctx.count(p.counter);
+    }
+  }
+
+  let halt: string | null = null;
+  if (body.dry_run) {
+    for (const s of toSend) {
+      settlements.push({
+        op: "release",
+        id: s.env.id,
+        token: s.env.lease_token,
+        reason: "dry_run",
+        details,
+      });
+      ctx.count("would_execute");
+    }
+  } else if (toSend.length > 0) {
+    await sql`select public.outbox_mark_sending(${toSend.map((s) => s.env.id)}::uuid[],
+                                                ${toSend.map((s) => s.env.lease_token)}::uuid[])`;
+    const concurrency = body.concurrency ?? defaultConcurrency;
+    let next = 0;
+    const worker_ = async () => {
+      while (next < toSend.length) {
+        const { env, ctx: c } = toSend[next++];
+        const leaseLeft = new Date(env.lease_expires_at).getTime() - Date.now() - LEASE_MARGIN_MS;
+        if (halt !== null || leaseLeft < LEASE_MARGIN_MS) {
+          // Not sent: give it back without consuming an attempt.
+          settlements.push({
+            op: "release",
+            id: env.id,
+            token: env.lease_token,
+            reason: halt !== null ? "drain halted" : "lease too short to send",
+            details,
+          });
+          ctx.count("released");
+          continue;
+        }
+        const exec = await execute(
+          { ...composio, timeoutMs: Math.min(composio.timeoutMs, leaseLeft) },
+          {
+            slug: env.tool_slug,
+            arguments: env.arguments,
+            envelopeId: env.id,
+            connectedAccountId: c.account_external_id ?? env.connected_account_id,
+            userId: env.tenant_id,
+            version: c.version,
+          },
+        );
+        const s = settle(env, exec, rules.get(env.tenant_id)!.maxAttempts[env.risk], {
+          random,
+          details,
+        });
+        settlements.push(s.settlement);
+        ctx.count(s.counter);
+        if (s.halt && halt === null) halt = s.halt;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, toSend.length) }, worker_));
+  }
+
+  if (settlements.length > 0) {
+    // Tenant order: audit_log's hash-chain heads are locked per tenant in insertion order,
+    // so concurrent drains must settle in the same order to avoid deadlocks.
+    const tenantOf = new Map(batch.map((e) => [e.id, e.tenant_id]));
+    for (const s of settlements) s.tenant_id = tenantOf.get(s.id);
+    settlements.sort((a, b) =>
+      String(a.tenant_id).localeCompare(String(b.tenant_id)) || a.id.localeCompare(b.id)
+    );
+    const applied = await sql`select id::text, applied from public.outbox_settle(${
+      sql.json(settlements as never)
+    })`;
+    const lost = applied.filter((r) => !r.applied).length;
+    if (lost > 0) {
+      ctx.count("lease_lost", lost);
+      ctx.log.warn("outbox_lease_lost", { count: lost });
+    }
+  }
+  return halt;
+}

@@ -1,0 +1,312 @@
+// outbox-drain over HTTP against the real stack and the Composio sandbox: every outcome on
+// its final row, its audit rows and the sandbox's execution count. The schedule and the
+// enqueue kick are paused while these run (so only the drains the tests start touch the
+// envelopes) and left paused for the test files that follow.
+import assert from "node:assert/strict";
+import { connect, env } from "../../../stack/testing.ts";
+import { main as cli } from "./cli.ts";
+import {
+  audit,
+  drain,
+  enqueue,
+  executions,
+  fault,
+  fnUrl,
+  ISSUE,
+  LIST,
+  makeTenant,
+  pauseDrain,
+  resetSandbox,
+  row,
+  serviceKey,
+} from "./test_helpers.ts";
+
+const sql = connect(env.postgresUrl);
+// One pool for the file, closed by the last test.
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, fn, sanitizeResources: false, sanitizeOps: false });
+
+test("outbox-drain: pause the schedule and the kick for these tests", async () => {
+  await pauseDrain(true);
+  const [r] = await sql`
+    select bool_or(active) as active from cron.job where jobname = 'outbox-drain-every-minute'`;
+  assert.equal(r.active, false);
+});
+
+test("outbox-drain: each outcome on the row, in the audit log and in the sandbox", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql, { maxAttempts: { low: 2, medium: 3, high: 1 } });
+  const ok = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const read = await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST);
+  const conflict = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const rejected = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const limited = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const unavailable = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const writeFails = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const readFails = await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST);
+  const toolFailed = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const invalid = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", { owner: "acme", title: 7 });
+  const risky = await enqueue(sql, t, "GITHUB_DELETE_REPOSITORY", LIST);
+  const lowTrust = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE, 0.1);
+  await fault({ envelope_id: conflict, status: 409 });
+  await fault({ envelope_id: rejected, status: 422 });
+  await fault({ envelope_id: limited, status: 429, retry_after: 120 });
+  await fault({ envelope_id: unavailable, status: 503, retry_after: 60 });
+  await fault({ envelope_id: writeFails, status: 500 });
+  await fault({ envelope_id: readFails, status: 500 });
+  await fault({ envelope_id: toolFailed, successful_false: true });
+
+  const res = await drain({ tenant_id: t });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const counts = await executions();
+
+  const expect = async (
+    id: string,
+    status: string,
+    attempts: number,
+    sent: number,
+    categories: string[],
+  ) => {
+    const r = await row(sql, id);
+    assert.equal(r.status, status, `${id}: ${JSON.stringify(r)}`);
+    assert.equal(r.attempts, attempts, `${id} attempts`);
+    assert.equal(counts[id] ?? 0, sent, `${id} executions`);
+    assert.deepEqual(await audit(sql, id), categories, `${id} audit`);
+    return r;
+  };
+  await expect(ok, "succeeded", 1, 1, ["outbox_succeeded"]);
+  await expect(read, "succeeded", 1, 1, ["outbox_succeeded"]);
+  const [ev] = await sql`select count(*)::int as n from public.evidence where envelope_id = ${ok}`;
+  assert.equal(ev.n, 1, "the output is written to evidence");
+  await expect(conflict, "conflict", 1, 1, ["outbox_conflict"]);
+  await expect(rejected, "dlq:non_retryable", 1, 1, ["outbox_dead_lettered"]);
+  const l = await expect(limited, "retry", 1, 1, ["outbox_retry"]);
+  assert.ok(l.next_run_at.getTime() >= Date.now() + 100_000, "429 honours Retry-After");
+  await expect(unavailable, "retry", 1, 1, ["outbox_retry"]);
+  await expect(writeFails, "unknown_outcome", 1, 1, ["outbox_unknown_outcome"]);
+  await expect(readFails, "retry", 1, 1, ["outbox_retry"]);
+  await expect(toolFailed, "retry", 1, 1, ["outbox_retry"]);
+  const inv = await expect(invalid, "dlq:invalid_arguments", 0, 0, ["outbox_dead_lettered"]);
+  assert.match(inv.last_error ?? "", /repo|title/);
+  await expect(risky, "needs_approval", 0, 0, ["outbox_needs_approval"]);
+  await expect(lowTrust, "needs_approval", 0, 0, ["outbox_needs_approval"]);
+
+  // The failing read again: its second attempt exhausts max_attempts (low: 2) → DLQ.
+  await sql`update public.outbox set next_run_at = now() where id = ${readFails}`;
+  // An approved risky write runs.
+  await sql`select public.approve_envelope(${risky}::uuid, 'ok')`;
+  await drain({ tenant_id: t });
+  const after = await executions();
+  assert.equal((await row(sql, readFails)).status, "dlq:max_attempts");
+  assert.equal(after[readFails], 2);
+  assert.equal((await row(sql, risky)).status, "succeeded");
+  assert.equal(after[risky], 1);
+  assert.equal((await row(sql, limited)).status, "retry", "not due yet: untouched");
+  assert.equal(after[limited], 1);
+});
+
+test("outbox-drain: guardrail denials go to the DLQ unsent; quiet hours defer, then run", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql, {
+    allowedToolkits: ["slack"],
+    quietHours: { timezone: "UTC", windows: [{ start: "00:00", end: "00:00" }] },
+  });
+  const denied = await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST);
+  const t2 = await makeTenant(sql, {
+    quietHours: { timezone: "UTC", windows: [{ start: "00:00", end: "00:00" }] },
+  });
+  const quiet = await enqueue(sql, t2, "GITHUB_CREATE_ISSUE", ISSUE);
+  await drain({ tenant_id: t });
+  await drain({ tenant_id: t2 });
+  const d = await row(sql, denied);
+  assert.equal(d.status, "dlq:toolkit_not_allowed");
+  assert.equal(d.attempts, 0);
+  const q = await row(sql, quiet);
+  assert.equal(q.status, "deferred");
+  assert.equal(q.attempts, 0, "a deferral consumes no attempt");
+  assert.ok(q.next_run_at.getTime() > Date.now(), "deferred until the quiet hours end");
+  assert.deepEqual(await audit(sql, quiet), ["outbox_deferred"]);
+  const counts = await executions();
+  assert.equal(counts[denied] ?? 0, 0);
+  assert.equal(counts[quiet] ?? 0, 0);
+
+  // Later: the quiet hours are over (the window removed, the deferral due).
+  await sql`update public.guardrails set quiet_hours = '{"timezone": "UTC", "windows": []}'
+            where tenant_id = ${t2}`;
+  await sql`update public.outbox set next_run_at = now() where id = ${quiet}`;
+  await drain({ tenant_id: t2 });
+  assert.equal((await row(sql, quiet)).status, "succeeded");
+  assert.equal((await executions())[quiet], 1);
+  assert.deepEqual(await audit(sql, quiet), ["outbox_deferred", "outbox_succeeded"]);
+});
+
+test("outbox-drain: a dry run decides, sends nothing and changes nothing", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql);
+  const ok = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const invalid = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", { owner: "acme" });
+  const res = await drain({ tenant_id: t, dry_run: true });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const counts = res.json.counts as Record<string, number>;
+  assert.equal(counts.would_execute, 1);
+  assert.equal(counts.would_dead_lettered, 1);
+  for (const id of [ok, invalid]) {
+    const r = await row(sql, id);
+    assert.deepEqual([r.status, r.attempts], ["pending", 0]);
+    assert.equal((await executions())[id] ?? 0, 0);
+  }
+});
+
+test("outbox-drain: 401 on our key halts the drain and gives the rest back", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql);
+  const first = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const rest = [
+    await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE),
+    await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST),
+  ];
+  await fault({ envelope_id: first, status: 401, times: 1 });
+  const res = await drain({ tenant_id: t, concurrency: 1 });
+  assert.equal(res.status, 500);
+  assert.equal(res.json.status, "failed");
+  assert.match(String(res.json.error), /API key/);
+  const counts = await executions();
+  assert.equal(counts[first], 1);
+  for (const id of [first, ...rest]) {
+    const r = await row(sql, id);
+    assert.equal(r.status, "pending", "given back, not dead-lettered");
+    assert.equal(r.attempts, 0);
+    if (id !== first) assert.equal(counts[id] ?? 0, 0, "nothing sent after the halt");
+  }
+  const [run] = await sql`
+    select status from public.job_runs where id = ${String(res.json.run_id)}::bigint`;
+  assert.equal(run.status, "failed");
+  // The key works again: everything runs.
+  await drain({ tenant_id: t });
+  for (const id of [first, ...rest]) assert.equal((await row(sql, id)).status, "succeeded");
+});
+
+test("outbox-drain: malformed, oversized and wrong-type requests are 4xx and write nothing", async () => {
+  const [before] = await sql`
+    select (select count(*) from public.job_runs where job = 'outbox-drain')::int as runs`;
+  const post = (path: string, body: string, auth = true) =>
+    fetch(`${fnUrl()}${path}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(auth ? { authorization: `Bearer ${serviceKey()}` } : {}),
+      },
+      body,
+      signal: AbortSignal.timeout(60_000),
+    });
+  const cases: [string, string, boolean, number][] = [
+    ["", "{not json", true, 400],
+    ["", JSON.stringify({ limit: "ten" }), true, 400],
+    ["", JSON.stringify({ batch_size: 0 }), true, 400],
+    ["", JSON.stringify({ unknown: 1 }), true, 400],
+    ["", JSON.stringify({ pad: "x".repeat(70_000) }), true, 413],
+    ["", "{}", false, 401],
+    ["/resolve", JSON.stringify({ id: "nope", resolution: "done" }), true, 400],
+    ["/resolve", JSON.stringify({ id: crypto.randomUUID(), resolution: "maybe" }), true, 400],
+    ["/resolve", JSON.stringify({ id: crypto.randomUUID(), resolution: "done" }), true, 404],
+    ["/retry-dlq", JSON.stringify({ id: crypto.randomUUID() }), true, 404],
+    ["/drain", JSON.stringify({ limit: -1 }), true, 400],
+  ];
+  for (const [path, body, auth, status] of cases) {
+    const res = await post(path, body, auth);
+    const json = await res.json();
+    assert.equal(res.status, status, `${path} ${body.slice(0, 40)}: ${JSON.stringify(json)}`);
+    assert.equal(typeof json.error?.code, "string");
+  }
+  const [after] = await sql`
+    select (select count(*) from public.job_runs where job = 'outbox-drain')::int as runs`;
+  assert.equal(after.runs, before.runs, "no job run was recorded");
+});
+
+test("outbox-drain: operator routes requeue dead letters and resolve unknown outcomes", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql);
+  const dead = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const dead2 = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const unknown = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  await fault({ envelope_id: dead, status: 404, times: 1 });
+  await fault({ envelope_id: dead2, status: 404, times: 1 });
+  await fault({ envelope_id: unknown, status: 502, times: 1 });
+  await drain({ tenant_id: t });
+  assert.equal((await row(sql, dead)).status, "dlq:non_retryable");
+  assert.equal((await row(sql, unknown)).status, "unknown_outcome");
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${fnUrl()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${serviceKey()}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    return { status: res.status, json: await res.json() };
+  };
+  const st = await call("GET", `/status?tenant_id=${t}&dlq_threshold=1`);
+  assert.equal(st.status, 503, "DLQ over the threshold");
+  assert.equal(st.json.dlq_total, 2);
+  const ok = await call("GET", `/status?tenant_id=${t}&dlq_threshold=5`);
+  assert.equal(ok.status, 200);
+
+  const one = await call("POST", "/retry-dlq", { id: dead });
+  assert.equal(one.status, 200, JSON.stringify(one.json));
+  assert.equal((await row(sql, dead)).status, "pending");
+  const all = await call("POST", "/drain", { tenant_id: t, limit: 10 });
+  assert.equal(all.json.requeued, 1);
+  const resolved = await call("POST", "/resolve", {
+    id: unknown,
+    resolution: "done",
+    note: "seen",
+  });
+  assert.equal(resolved.json.status, "succeeded");
+  const again = await call("POST", "/resolve", { id: unknown, resolution: "done" });
+  assert.equal(again.status, 409);
+  await drain({ tenant_id: t });
+  assert.equal((await row(sql, dead)).status, "succeeded");
+  assert.equal((await row(sql, dead2)).status, "succeeded");
+  assert.equal((await executions())[unknown], 1, "a resolved envelope is not sent again");
+  assert.deepEqual(await audit(sql, unknown), ["outbox_unknown_outcome", "outbox_resolved"]);
+});
+
+test("outbox-drain: the CLI calls the routes", async () => {
+  const env = {
+    SUPABASE_URL: Deno.env.get("SUPABASE_URL")!,
+    SUPABASE_SERVICE_ROLE_KEY: serviceKey(),
+  };
+  const status = await cli(["status", "--dlq-threshold", "100000"], env);
+  assert.equal(status.code, 0, status.output);
+  assert.equal(typeof JSON.parse(status.output).dlq_total, "number");
+  const over = await cli(["status", "--dlq-threshold", "0"], env);
+  assert.equal(over.code, JSON.parse(over.output).dlq_total > 0 ? 1 : 0);
+  const missing = await cli(["retry-dlq", crypto.randomUUID()], env);
+  assert.equal(missing.code, 1);
+  assert.equal((await cli(["frobnicate"], env)).code, 2);
+  assert.equal((await cli(["drain", "--limit", "x"], env)).code, 2);
+});
+
+test("outbox-drain: metrics from the database", async () => {
+  const res = await fetch(`${fnUrl()}/metrics`, {
+    headers: { authorization: `Bearer ${serviceKey()}` },
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200);
+  for (
+    const name of [
+      "outbox_processed_total",
+      "outbox_processing_duration_seconds_bucket",
+      "outbox_retry_total",
+      "outbox_queue_size",
+      "outbox_dlq_size",
+    ]
+  ) assert.match(text, new RegExp(`^${name}`, "m"), name);
+});
+
+// The drain stays paused for the test files that follow: a live drain executes, parks or
+// dead-letters any envelope other tests enqueue (their fixtures have no Composio accounts).
+test("outbox-drain: close the pool (the schedule and the kick stay paused)", async () => {
+  await sql.end();
+});
