@@ -18,7 +18,9 @@ export const maxChainDepth = 20;
 
 /** Fields every job body accepts. Jobs extend it with their own. */
 export const jobBodyFields = {
-  tenant_id: z.uuid().optional(),
+  // Any 8-4-4-4-12 hex id, as Postgres accepts (z.uuid() insists on RFC 9562 versions and
+  // would reject ids such as the seeded 00000000-0000-0000-0000-00000000000a).
+  tenant_id: z.guid().optional(),
   limit: z.number().int().positive().max(1_000_000).optional(),
   dry_run: z.boolean().optional(),
   budget_ms: z.number().int().min(100).max(maxBudgetMs).optional(),

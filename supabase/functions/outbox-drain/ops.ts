@@ -54,20 +54,20 @@ export async function outboxStatus(
 }
 
 const statusQuery = z.strictObject({
-  tenant_id: z.uuid().optional(),
+  tenant_id: z.guid().optional(),
   dlq_threshold: z.coerce.number().int().min(0).optional(),
 });
 const requeueBody = z.strictObject({
-  tenant_id: z.uuid().optional(),
+  tenant_id: z.guid().optional(),
   limit: z.number().int().min(1).max(10_000).default(100),
   actor: z.string().min(1).max(200).optional(),
 });
 const retryDlqBody = z.strictObject({
-  id: z.uuid(),
+  id: z.guid(),
   actor: z.string().min(1).max(200).optional(),
 });
 const resolveBody = z.strictObject({
-  id: z.uuid(),
+  id: z.guid(),
   resolution: z.enum(["done", "retry"]),
   note: z.string().max(2_000).optional(),
   actor: z.string().min(1).max(200).optional(),
