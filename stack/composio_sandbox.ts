@@ -124,6 +124,17 @@ export interface ComposioSandbox {
   generateCatalog(spec: GenerateSpec): number;
   /** Data returned by successful executes of `slug`. */
   setExecuteResult(slug: string, data: unknown): void;
+  /**
+   * Appends items served as they are (no normalisation) after the toolkit's tools in
+   * `GET /tools` listings filtered by that toolkit: malformed tools for client tests.
+   * Returns how many raw items the toolkit now has.
+   */
+  addRawTools(toolkit: string, items: unknown[]): number;
+  /** Sets the toolkit's latest version and/or available versions (and its tools'). */
+  setToolkitVersions(
+    toolkit: string,
+    spec: { version?: string; available_versions?: string[] },
+  ): ToolkitInfo;
 }
 
 export interface SandboxOptions {
@@ -283,6 +294,7 @@ export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<C
   let faultQueue: Fault[] = [];
   let log: ExecutionRecord[] = [];
   let results = new Map<string, unknown>();
+  let rawTools = new Map<string, unknown[]>();
   let faultSeq = 0;
   let logSeq = 0;
 
@@ -305,6 +317,7 @@ export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<C
       faultQueue = [];
       log = [];
       results = new Map();
+      rawTools = new Map();
       logSeq = 0;
     },
     addFault(spec: FaultSpec): Fault {
@@ -355,6 +368,39 @@ export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<C
       catalog.set(kit.info.slug, { info: kit.info, tools });
       return tools.length;
     },
+    addRawTools(toolkit: string, items: unknown[]): number {
+      if (!Array.isArray(items)) throw new TypeError("items must be an array");
+      const key = toolkit.toLowerCase();
+      const list = [...(rawTools.get(key) ?? []), ...structuredClone(items)];
+      rawTools.set(key, list);
+      return list.length;
+    },
+    setToolkitVersions(
+      toolkit: string,
+      spec: { version?: string; available_versions?: string[] },
+    ): ToolkitInfo {
+      const kit = catalog.get(toolkit.toLowerCase());
+      if (!kit) throw new TypeError(`no toolkit ${toolkit}`);
+      if (spec.version !== undefined && (typeof spec.version !== "string" || !spec.version)) {
+        throw new TypeError("version must be a non-empty string");
+      }
+      const av = spec.available_versions;
+      if (av !== undefined && !(Array.isArray(av) && av.every((v) => typeof v === "string"))) {
+        throw new TypeError("available_versions must be an array of strings");
+      }
+      const version = spec.version ?? kit.info.version;
+      const versions = av ?? kit.info.available_versions;
+      kit.info = {
+        ...kit.info,
+        version,
+        available_versions: versions.includes(version) ? [...versions] : [...versions, version],
+      };
+      for (const t of kit.tools) {
+        t.version = kit.info.version;
+        t.available_versions = [...kit.info.available_versions];
+      }
+      return structuredClone(kit.info);
+    },
     setExecuteResult(slug: string, data: unknown) {
       results.set(slug.toUpperCase(), structuredClone(data));
     },
@@ -392,11 +438,20 @@ export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<C
       }
       if (!withDeprecated) tools = tools.filter((t) => !t.is_deprecated);
     }
-    const page = paginate(tools, q);
+    // Raw items (addRawTools) follow their toolkit's tools, served as they are.
+    const listed: (ToolDef | { raw: unknown })[] = [...tools];
+    if (!toolSlugs.length) {
+      for (const [kit, raws] of rawTools) {
+        if (!kits.length || kits.includes(kit)) listed.push(...raws.map((raw) => ({ raw })));
+      }
+    }
+    const page = paginate(listed, q);
     if (typeof page === "string") return apiError(400, page);
     const versions = parseToolkitVersions(q);
     return json(200, {
-      items: page.items.map((t) => presentTool(t, catalog, versions)),
+      items: page.items.map((t) =>
+        "raw" in t ? structuredClone(t.raw) : presentTool(t as ToolDef, catalog, versions)
+      ),
       next_cursor: page.next_cursor,
       total_pages: page.total_pages,
       current_page: page.current_page,
@@ -547,6 +602,18 @@ export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<C
           ? json(200, { ok: true })
           : json(404, { error: `no tool ${slug} in ${kit}` }),
     ],
+    ["POST", /^\/_sandbox\/catalog\/([^/]+)\/raw$/, async (req, _u, [kit]) => {
+      const items = await readJson(req);
+      if (!Array.isArray(items)) return json(400, { error: "body must be an array" });
+      return controlCall(() => json(200, { toolkit: kit, raw: control.addRawTools(kit, items) }));
+    }],
+    ["PATCH", /^\/_sandbox\/toolkits\/([^/]+)$/, async (req, _u, [kit]) => {
+      const spec = await readJson(req);
+      if (!isObject(spec)) {
+        return json(400, { error: "body must be {version?, available_versions?}" });
+      }
+      return controlCall(() => json(200, control.setToolkitVersions(kit, spec)));
+    }],
     ["PUT", /^\/_sandbox\/execute-result\/([^/]+)$/, async (req, _u, [slug]) => {
       control.setExecuteResult(slug, await readJson(req));
       return json(200, { ok: true });
@@ -687,8 +754,10 @@ function presentTool(
   const latest = catalog.get(tool.toolkit.slug)?.info.version ?? tool.version;
   const asked = versions.per[tool.toolkit.slug] ?? versions.all;
   const version = !asked || asked === "latest" ? latest : asked;
+  // Shallow: the response is serialised at once and never mutated, and cloning every schema
+  // of a 10,000-tool listing would make the sandbox, not the client, the bottleneck.
   return {
-    ...structuredClone(tool),
+    ...tool,
     version,
     deprecated: {
       available_versions: [...tool.available_versions],

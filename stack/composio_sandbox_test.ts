@@ -673,3 +673,34 @@ Deno.test("fixtures: realistic schemas, hint tags, scopes, read and write tools"
     ) assert.ok(slugs.includes(s), s);
   });
 });
+
+Deno.test("control: raw items follow their toolkit's tools; toolkit versions can change", async () => {
+  await withSandbox(async (_sb, c) => {
+    const raw = await c.call("POST", "/_sandbox/catalog/slack/raw", {
+      body: [{ slug: "SLACK_BROKEN" }, 42],
+      key: null,
+    });
+    assert.deepEqual(raw.body, { toolkit: "slack", raw: 2 });
+    const all = await c.list("?toolkit_slug=slack&limit=100");
+    assert.deepEqual(all.body.items.slice(-2), [{ slug: "SLACK_BROKEN" }, 42]);
+    assert.equal(all.body.total_items, 9);
+    const gh = await c.list("?toolkit_slug=github&limit=100");
+    assert.ok(!gh.body.items.some((t: any) => t?.slug === "SLACK_BROKEN"));
+
+    const v = await c.call("PATCH", "/_sandbox/toolkits/slack", {
+      body: { version: "20990101_00", available_versions: ["20990101_00"] },
+      key: null,
+    });
+    assert.equal(v.status, 200);
+    assert.deepEqual(v.body.available_versions, ["20990101_00"]);
+    const tool = await c.call("GET", "/api/v3/tools/SLACK_SEND_MESSAGE");
+    assert.equal(tool.body.version, "20990101_00");
+    assert.deepEqual(tool.body.available_versions, ["20990101_00"]);
+    const bad = await c.call("PATCH", "/_sandbox/toolkits/nope", { body: {}, key: null });
+    assert.equal(bad.status, 400);
+
+    await c.call("POST", "/_sandbox/reset", { key: null });
+    const after = await c.list("?toolkit_slug=slack&limit=100");
+    assert.equal(after.body.total_items, 7, "reset drops raw items");
+  });
+});

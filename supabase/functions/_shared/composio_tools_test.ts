@@ -1,0 +1,172 @@
+// The catalog client against its own Composio sandbox (stack/composio_sandbox.ts), so these
+// tests need no stack and leave the shared sandbox alone.
+import assert from "node:assert/strict";
+import { type ComposioSandbox, startComposioSandbox } from "../../../stack/composio_sandbox.ts";
+import { type ComposioConfig, ComposioError, type ComposioResponse } from "./composio.ts";
+import {
+  getTool,
+  listAllTools,
+  listToolkits,
+  listToolPages,
+  parseTool,
+  rateLimitWait,
+  type RetryOptions,
+} from "./composio_tools.ts";
+
+async function withSandbox(fn: (sb: ComposioSandbox, config: ComposioConfig) => Promise<void>) {
+  const sb = await startComposioSandbox({ port: 0 });
+  try {
+    await fn(sb, { baseUrl: sb.url, apiKey: sb.apiKey, timeoutMs: 5_000 });
+  } finally {
+    await sb.close();
+  }
+}
+
+/** Retry options that record waits instead of sleeping. */
+function recordingRetry(extra: RetryOptions = {}): RetryOptions & { waits: number[] } {
+  const waits: number[] = [];
+  return { ...extra, waits, sleep: (ms) => (waits.push(ms), Promise.resolve()) };
+}
+
+Deno.test("listToolPages follows next_cursor across many pages", async () => {
+  await withSandbox(async (sb, config) => {
+    sb.generateCatalog({ toolkit: "pager", count: 2345, seed: 11 });
+    const slugs: string[] = [];
+    let pages = 0;
+    for await (const page of listToolPages(config, { toolkit: "pager", limit: 100 })) {
+      pages++;
+      assert.equal(page.page, pages);
+      assert.equal(page.errors.length, 0);
+      slugs.push(...page.tools.map((t) => t.slug));
+    }
+    assert.equal(pages, 24);
+    assert.equal(slugs.length, 2345);
+    assert.equal(new Set(slugs).size, 2345, "no tool twice");
+  });
+});
+
+Deno.test("the toolkit version is pinned after the first page", async () => {
+  await withSandbox(async (sb, config) => {
+    sb.generateCatalog({ toolkit: "pinned", count: 50 });
+    const first = sb.setToolkitVersions("pinned", { version: "20250101_00" });
+    const versions: (string | null)[] = [];
+    for await (const page of listToolPages(config, { toolkit: "pinned", limit: 10 })) {
+      versions.push(...page.tools.map((t) => t.version));
+      // Composio releases a new version in the middle of the listing.
+      if (page.page === 1) sb.setToolkitVersions("pinned", { version: "20260101_00" });
+    }
+    assert.equal(first.version, "20250101_00");
+    assert.equal(versions.length, 50);
+    assert.deepEqual([...new Set(versions)], ["20250101_00"]);
+    const again = await listAllTools(config, { toolkit: "pinned", limit: 10 });
+    assert.equal(again.version, "20260101_00");
+  });
+});
+
+Deno.test("429 with Retry-After, then success", async () => {
+  await withSandbox(async (sb, config) => {
+    sb.generateCatalog({ toolkit: "busy", count: 30 });
+    sb.addFault({ route: "list", status: 429, retry_after: 7, times: 2 });
+    const retry = recordingRetry();
+    const { tools } = await listAllTools(config, { toolkit: "busy", retry });
+    assert.equal(tools.length, 30);
+    assert.equal(retry.waits.length, 2);
+    assert.ok(retry.waits.every((w) => w >= 7000), `waited ${retry.waits} ms`);
+    assert.deepEqual(sb.faults(), []);
+  });
+});
+
+Deno.test("retries stop at the attempt limit and at the deadline; 4xx is not retried", async () => {
+  await withSandbox(async (sb, config) => {
+    sb.addFault({ route: "list", status: 503, times: 10 });
+    const retry = recordingRetry({ attempts: 3 });
+    await assert.rejects(listAllTools(config, { toolkit: "github", retry }), (err) => {
+      assert.ok(err instanceof ComposioError);
+      assert.equal(err.status, 503);
+      assert.equal(err.retryable, true);
+      return true;
+    });
+    assert.equal(retry.waits.length, 2);
+    assert.equal(sb.faults()[0].remaining, 7);
+
+    sb.clearFaults();
+    sb.addFault({ route: "list", status: 429, retry_after: 60, times: 1 });
+    const short = recordingRetry({ deadline: Date.now() + 1_000 });
+    await assert.rejects(listAllTools(config, { toolkit: "github", retry: short }), /429/);
+    assert.equal(short.waits.length, 0, "a wait past the deadline is not started");
+
+    const bad = recordingRetry();
+    await assert.rejects(
+      listAllTools({ ...config, apiKey: "wrong" }, { toolkit: "github", retry: bad }),
+      (err) => err instanceof ComposioError && err.status === 401 && !err.retryable,
+    );
+    assert.equal(bad.waits.length, 0);
+  });
+});
+
+Deno.test("a malformed tool becomes an error for that tool; its page is kept", async () => {
+  await withSandbox(async (sb, config) => {
+    sb.addRawTools("slack", [{ slug: "SLACK_BROKEN", name: 42 }, "not a tool"]);
+    const { tools, errors } = await listAllTools(config, { toolkit: "slack", limit: 5 });
+    assert.equal(tools.length, 7);
+    assert.deepEqual(errors.map((e) => [e.index, e.slug]), [[7, "SLACK_BROKEN"], [8, null]]);
+    assert.match(errors[0].message, /name/);
+  });
+});
+
+Deno.test("parseTool fills Composio's optional fields", () => {
+  const t = parseTool({
+    slug: "X_GET_Y",
+    name: "Get Y",
+    description: null,
+    toolkit: { slug: "x", name: "X" },
+    input_parameters: {},
+    version: "1",
+    extra: true,
+  }, 0);
+  assert.ok(!("message" in t));
+  assert.deepEqual({ ...t }, {
+    slug: "X_GET_Y",
+    name: "Get Y",
+    description: "",
+    toolkit: { slug: "x" },
+    input_parameters: {},
+    output_parameters: {},
+    tags: [],
+    scopes: [],
+    version: "1",
+    available_versions: [],
+    is_deprecated: false,
+  });
+});
+
+Deno.test("rateLimitWait waits out an exhausted window only", () => {
+  const res = (h: Record<string, string>) =>
+    ({
+      rateLimit: {
+        limit: h.limit ? Number(h.limit) : null,
+        remaining: h.remaining !== undefined ? Number(h.remaining) : null,
+        resetSeconds: h.reset ? Number(h.reset) : null,
+      },
+    }) as ComposioResponse<unknown>;
+  assert.equal(rateLimitWait(res({ remaining: "3", reset: "10" })), 0);
+  assert.equal(rateLimitWait(res({ remaining: "0", reset: "2" })), 2000);
+  assert.equal(rateLimitWait(res({})), 0);
+  const epoch = Math.floor(Date.now() / 1000) + 5;
+  const w = rateLimitWait(res({ remaining: "0", reset: String(epoch) }));
+  assert.ok(w > 3000 && w <= 6000, `${w}`);
+});
+
+Deno.test("getTool and listToolkits", async () => {
+  await withSandbox(async (_sb, config) => {
+    const tool = await getTool(config, "GITHUB_LIST_ISSUES");
+    assert.equal(tool.toolkit.slug, "github");
+    assert.ok(tool.tags.includes("readOnlyHint"));
+    await assert.rejects(
+      getTool(config, "NOPE_NOTHING"),
+      (e) => (e as ComposioError).status === 404,
+    );
+    const kits = await listToolkits(config);
+    assert.deepEqual(kits.map((k) => k.slug).sort(), ["github", "gmail", "slack"]);
+  });
+});

@@ -1,0 +1,223 @@
+// deno-lint-ignore-file no-explicit-any -- job summaries and snapshots are wire JSON
+// drift-monitor against the stack: catalog-sync fills a tenant's catalog from the shared
+// sandbox, the sandbox changes, drift-monitor records and alerts; users read their latest.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { mintUserToken } from "../../../stack/keys.ts";
+
+const env = (name: string) => {
+  const v = Deno.env.get(name);
+  if (!v) throw new Error(`${name} is not set: run through \`deno task test\``);
+  return v;
+};
+const fnUrl = (slug: string) => `${env("SUPABASE_URL")}/functions/v1/${slug}`;
+
+async function callJob(slug: string, body: unknown): Promise<Record<string, any>> {
+  const res = await fetch(fnUrl(slug), {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${env("SUPABASE_SERVICE_ROLE_KEY")}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+  return await res.json();
+}
+
+async function sandbox(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${env("COMPOSIO_BASE_URL")}/_sandbox/${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `sandbox ${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const sql = postgres(env("STACK_POSTGRES_URL"), { max: 2, onnotice: () => {} });
+    try {
+      await fn(sql);
+    } finally {
+      await sql.end();
+    }
+  };
+}
+
+const obj = (props: Record<string, unknown>, required: string[] = []) => ({
+  type: "object",
+  properties: props,
+  required,
+});
+
+Deno.test(
+  "drift: changes classified, one snapshot and audit row, breaking drift alerts the webhook",
+  withSql(async (sql) => {
+    await sandbox("POST", "reset");
+    const kit = `dk${crypto.randomUUID().slice(0, 8)}`;
+    const K = kit.toUpperCase();
+    const tools = (edit: boolean) => [
+      {
+        slug: `${K}_LIST_A`,
+        tags: ["readOnlyHint"],
+        input_parameters: obj(
+          edit ? { a: { type: "string" } } : {
+            a: { type: "string" },
+            b: { type: "string" },
+          },
+        ),
+      },
+      {
+        slug: `${K}_GET_B`,
+        tags: ["readOnlyHint"],
+        input_parameters: obj({
+          id: { type: "string", description: edit ? "The id." : "Id." },
+        }, ["id"]),
+      },
+      {
+        slug: `${K}_CREATE_E`,
+        tags: ["createHint"],
+        input_parameters: obj({ x: { type: "string" } }, edit ? ["x"] : []),
+      },
+      ...(edit
+        ? [{ slug: `${K}_SEARCH_F`, tags: ["readOnlyHint"] }]
+        : [{ slug: `${K}_DELETE_C`, tags: ["destructiveHint"] }]),
+    ];
+    await sandbox("PUT", `catalog/${kit}`, tools(false));
+    const [{ id: tenant }] = await sql`
+      insert into public.tenants (name) values ('drift test') returning id::text`;
+    await sql`
+      insert into public.connected_accounts (tenant_id, toolkit, status)
+      values (${tenant}, ${kit}, 'active')`;
+
+    // A webhook receiver on loopback; pg_net delivers to it after commit.
+    const received: any[] = [];
+    const hook = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+      received.push(await req.json());
+      return new Response("ok");
+    });
+    try {
+      await sql`
+        insert into public.guardrails (tenant_id, drift_webhook_url)
+        values (${tenant}, ${`http://127.0.0.1:${hook.addr.port}/drift`})`;
+      const synced = await callJob("catalog-sync", { tenant_id: tenant });
+      assert.equal(synced.counts.added, 4, JSON.stringify(synced));
+
+      const quiet = await callJob("drift-monitor", { tenant_id: tenant });
+      assert.equal(quiet.status, "succeeded", JSON.stringify(quiet));
+      assert.deepEqual([quiet.counts.breaking, quiet.counts.non_breaking], [0, 0]);
+
+      await sandbox("PUT", `catalog/${kit}`, tools(true));
+      const res = await callJob("drift-monitor", { tenant_id: tenant });
+      assert.equal(res.status, "succeeded");
+      const snaps = await sql`
+        select id, run_id::text, snapshot, breaking_count, non_breaking_count
+          from public.catalog_audit where tenant_id = ${tenant} order by id`;
+      assert.equal(snaps.length, 2, "one snapshot per tenant and run");
+      const snap = snaps[1];
+      assert.equal(snap.run_id, res.run_id);
+      assert.deepEqual(snap.snapshot.counts, {
+        added: 1,
+        removed: 1,
+        changed: 3,
+        breaking: 3,
+        non_breaking: 2,
+        errors: 0,
+      });
+      const byTool = Object.fromEntries(
+        snap.snapshot.tools.map((t: any) => [t.tool, [t.drift, t.changes.map((c: any) => c.kind)]]),
+      );
+      assert.deepEqual(byTool, {
+        [`${K}_LIST_A`]: ["breaking", ["property_removed"]],
+        [`${K}_CREATE_E`]: ["breaking", ["required_added"]],
+        [`${K}_DELETE_C`]: ["breaking", ["property_removed"]],
+        [`${K}_GET_B`]: ["non_breaking", ["description_changed"]],
+        [`${K}_SEARCH_F`]: ["non_breaking", ["property_added"]],
+      });
+      assert.deepEqual([snap.breaking_count, snap.non_breaking_count], [3, 2]);
+      const audits = await sql`
+        select payload from public.audit_log
+         where tenant_id = ${tenant} and category = 'catalog_drift' order by id`;
+      assert.equal(audits.length, 2);
+      assert.equal(audits[1].payload.breaking, 3);
+
+      for (let i = 0; i < 100 && received.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(received.length, 1, "one webhook call, for the breaking run only");
+      assert.equal(received[0].tenant_id, tenant);
+      assert.equal(received[0].breaking_count, 3);
+      assert.equal(received[0].catalog_audit_id, Number(snap.id));
+
+      const metrics = await fetch(fnUrl("drift-monitor/metrics"), {
+        headers: { authorization: `Bearer ${env("SUPABASE_SERVICE_ROLE_KEY")}` },
+      }).then((r) => r.text());
+      assert.ok(metrics.includes(`catalog_drift_breaking{tenant="${tenant}"} 3`), metrics);
+
+      // The pinned version disappears upstream: every stored tool breaks.
+      await sandbox("PATCH", `toolkits/${kit}`, {
+        version: "20990101_00",
+        available_versions: ["20990101_00"],
+      });
+      const dropped = await callJob("drift-monitor", { tenant_id: tenant });
+      const [last] = await sql`
+        select snapshot from public.catalog_audit where tenant_id = ${tenant}
+         order by id desc limit 1`;
+      assert.equal(dropped.status, "succeeded");
+      const droppedTools = last.snapshot.tools.filter((t: any) =>
+        t.changes.some((c: any) => c.kind === "version_dropped")
+      );
+      assert.equal(droppedTools.length, 3, "LIST_A, GET_B, CREATE_E pin a dropped version");
+    } finally {
+      await hook.shutdown();
+    }
+  }),
+);
+
+Deno.test(
+  "GET /drift-monitor: tenant A's member gets A's latest drift, never B's",
+  withSql(async (sql) => {
+    await sandbox("POST", "reset");
+    const A = "00000000-0000-0000-0000-00000000000a";
+    const B = "00000000-0000-0000-0000-00000000000b";
+    // Seeded ids are not RFC 4122 UUIDs, which job bodies (z.uuid()) refuse: record fresh
+    // snapshots for A and B the way drift-monitor does.
+    for (const [tenant, breaking] of [[A, 0], [B, 2]] as const) {
+      await sql`
+        select internal.catalog_drift_record(${tenant}, null,
+          ${sql.json({ counts: { breaking } })}, ${breaking}, 0)`;
+    }
+    const latest = async (tenant: string) =>
+      (await sql`
+        select id::int as id from public.catalog_audit where tenant_id = ${tenant}
+         order by created_at desc, id desc limit 1`)[0].id;
+    const [latestA, latestB] = [await latest(A), await latest(B)];
+    assert.ok(latestB > 0, "B's rows exist");
+
+    const admin = postgres(env("STACK_ADMIN_URL"), { max: 1, onnotice: () => {} });
+    try {
+      const get = async (user: string | null) => {
+        const token = user ? await mintUserToken(admin, user) : null;
+        const res = await fetch(fnUrl("drift-monitor"), {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      const a = await get("00000000-0000-0000-0000-0000000000a2");
+      assert.equal(a.status, 200);
+      assert.equal(a.body.tenant_id, A);
+      assert.equal(a.body.latest.tenant_id, A);
+      assert.equal(a.body.latest.id, latestA);
+      assert.notEqual(a.body.latest.id, latestB);
+      const b = await get("00000000-0000-0000-0000-0000000000b1");
+      assert.equal(b.body.latest.id, latestB);
+      const none = await get(null);
+      assert.equal(none.status, 401);
+      assert.equal(none.body.error.code, "unauthorized");
+    } finally {
+      await admin.end();
+    }
+  }),
+);

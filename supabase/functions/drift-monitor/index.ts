@@ -1,0 +1,9 @@
+import { createApp } from "../_shared/app.ts";
+import { mountJob } from "../_shared/job.ts";
+import { driftMonitorJob } from "./drift.ts";
+import { latestDrift } from "./latest.ts";
+
+const app = createApp("drift-monitor");
+mountJob(app, driftMonitorJob);
+app.get("/", latestDrift);
+Deno.serve(app.fetch);

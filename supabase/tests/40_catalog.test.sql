@@ -1,0 +1,217 @@
+-- Catalog jobs, SQL side (20261123160000_catalog_jobs): the set-based upsert (unchanged
+-- tools are not written: their row versions stay), deprecation and restoring, new versions,
+-- due marks, the trickle schedule and its bucket-bounded enqueue, the drift record with its
+-- audit row and webhook, and the warm-scan trigger. Everything is rolled back.
+begin;
+select plan(41);
+
+insert into public.tenants (id, name) values
+  ('40000000-0000-0000-0000-0000000000c1', 'catalog test tenant');
+insert into public.guardrails (tenant_id) values ('40000000-0000-0000-0000-0000000000c1');
+
+create temporary table batch (n int, tools jsonb);
+-- Batch 1: three tools. Batch 2: the same, nothing changed but key order and tag order.
+insert into batch values
+  (1, '[
+    {"tool_slug": "KIT_LIST_A", "toolkit": "kit", "display_name": "List A", "description": "d",
+     "version": "v1", "input_schema": {"type": "object", "properties": {}}, "output_schema": {},
+     "required_scopes": ["a:read"], "tags": ["readOnlyHint"], "risk": "low", "read_only": true,
+     "content_hash": "h-a1", "synced_version": "v1"},
+    {"tool_slug": "KIT_CREATE_B", "toolkit": "kit", "display_name": "Create B", "description": "d",
+     "version": "v1", "input_schema": {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]},
+     "output_schema": {}, "required_scopes": [], "tags": [], "risk": "medium", "read_only": false,
+     "content_hash": "h-b1", "synced_version": "v1"},
+    {"tool_slug": "KIT_DELETE_C", "toolkit": "kit", "display_name": "Delete C", "description": "d",
+     "version": "v1", "input_schema": {}, "output_schema": {}, "required_scopes": [],
+     "tags": ["destructiveHint"], "risk": "high", "read_only": false,
+     "content_hash": "h-c1", "synced_version": "v1"}
+  ]');
+
+select is((select row(added, changed, unchanged, restored)::text
+             from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1', 'kit',
+                                          (select tools from batch where n = 1))),
+          '(3,0,0,0)', 'first sync: three tools added');
+select is((select count(*)::int from public.tool_catalog
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1' and is_current),
+          3, 'three current rows');
+select is((select array_agg(risk || '/' || read_only order by tool_slug) from public.tool_catalog
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          '{medium/false,high/false,low/true}', 'risk and read_only stored as sent');
+
+create temporary table versions as
+select id, xmin::text as row_xmin, ctid::text as row_ctid from public.tool_catalog
+ where tenant_id = '40000000-0000-0000-0000-0000000000c1';
+
+select is((select row(added, changed, unchanged, restored)::text
+             from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1', 'kit',
+                                          (select tools from batch where n = 1))),
+          '(0,0,3,0)', 'no-change resync: three unchanged');
+select is((select count(*)::int from public.tool_catalog t join versions v using (id)
+            where t.xmin::text = v.row_xmin and t.ctid::text = v.row_ctid),
+          3, 'no-change resync wrote no row (xmin and ctid unchanged)');
+
+-- Same version, new content: updated in place.
+select is((select row(added, changed, unchanged, restored)::text
+             from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1', 'kit',
+               jsonb_set((select tools from batch where n = 1), '{1,content_hash}', '"h-b2"')
+               #- '{1,input_schema,required}')),
+          '(0,1,2,0)', 'a changed tool of the same version is counted changed');
+select is((select row(content_hash, input_schema ? 'required', version)::text
+             from public.tool_catalog
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1' and tool_slug = 'KIT_CREATE_B'),
+          '(h-b2,f,v1)', 'updated in place');
+select is((select count(*)::int from public.tool_catalog t join versions v using (id)
+            where t.xmin::text = v.row_xmin and t.ctid::text = v.row_ctid),
+          2, 'only the changed row was written');
+
+-- Vanished: deprecated, not deleted; then back: restored.
+select is(internal.catalog_deprecate_missing('40000000-0000-0000-0000-0000000000c1', 'kit',
+                                             array['KIT_LIST_A', 'KIT_CREATE_B']),
+          1, 'one vanished tool deprecated');
+select isnt((select deprecated_at from public.tool_catalog
+              where tenant_id = '40000000-0000-0000-0000-0000000000c1' and tool_slug = 'KIT_DELETE_C'),
+            null, 'the vanished tool is kept with deprecated_at');
+select is(internal.catalog_deprecate_missing('40000000-0000-0000-0000-0000000000c1', 'kit',
+                                             array['KIT_LIST_A', 'KIT_CREATE_B']),
+          0, 'deprecating again changes nothing');
+select is((select row(added, changed, unchanged, restored)::text
+             from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1', 'kit',
+               jsonb_set((select tools from batch where n = 1), '{1,content_hash}', '"h-b2"')
+               #- '{1,input_schema,required}')),
+          '(0,0,2,1)', 'a returning tool is restored');
+select is((select deprecated_at from public.tool_catalog
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1' and tool_slug = 'KIT_DELETE_C'),
+          null, 'restored: deprecated_at cleared');
+
+-- A new toolkit version: new current rows, the old ones kept.
+select is((select row(added, changed, unchanged, restored)::text
+             from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1', 'kit',
+               (select jsonb_agg(t || jsonb_build_object('version', 'v2', 'content_hash',
+                                                         (t ->> 'content_hash') || '-v2'))
+                  from jsonb_array_elements((select tools from batch where n = 1)) t))),
+          '(0,3,0,0)', 'a new version: three changed');
+select is((select array_agg(version || ':' || is_current order by version, tool_slug)
+             from public.tool_catalog
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          '{v1:false,v1:false,v1:false,v2:true,v2:true,v2:true}',
+          'old versions kept, not current; new versions current');
+select throws_ok($$select * from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1',
+                   'other', (select tools from batch where n = 1))$$,
+                 '22023', null, 'a batch of another toolkit is refused');
+select throws_ok($$select * from internal.catalog_upsert('40000000-0000-0000-0000-0000000000c1',
+                   'kit', (select tools || tools from batch where n = 1))$$,
+                 '22023', 'a slug appears twice in the batch', 'a slug twice in a batch is refused');
+select is((select array_agg(s order by s) from internal.catalog_changed_slugs(
+             '40000000-0000-0000-0000-0000000000c1',
+             array['KIT_LIST_A', 'KIT_CREATE_B', 'KIT_NEW'],
+             array['h-a1-v2', 'other', 'h-new']) s),
+          '{KIT_CREATE_B,KIT_NEW}', 'changed_slugs: another hash or a new tool, not an equal one');
+
+-- Due marks.
+select cmp_ok(internal.catalog_mark_due(null), '>=', 3, 'every tenant marked due');
+select is(internal.catalog_clear_due('40000000-0000-0000-0000-0000000000c1', now() - interval '1 hour'),
+          false, 'a sync that started before the mark does not clear it');
+select isnt(internal.catalog_defer_due('40000000-0000-0000-0000-0000000000c1', 'boom'), null,
+            'a failed sync is deferred');
+select is((select row(attempts, last_error, due_at > now())::text from internal.catalog_sync_due
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          '(1,boom,t)', 'deferred: attempts, error, later due_at');
+select is(internal.catalog_clear_due('40000000-0000-0000-0000-0000000000c1', now() + interval '1 day'),
+          true, 'a later successful sync clears the mark');
+
+-- Trickle window: stable, 30–60 minutes, contains the instant.
+select ok((select bool_and(w.interval_seconds between 1800 and 3600
+                           and w.window_start <= t
+                           and w.window_start > t - make_interval(secs => w.interval_seconds))
+             from generate_series(now(), now() + interval '3 hours', interval '7 minutes') t,
+                  internal.trickle_window('40000000-0000-0000-0000-0000000000c1', 'kit', t) w),
+          'windows are 30–60 min long and contain their instant');
+select is((select count(distinct (w.interval_seconds, w.phase_seconds))::int
+             from generate_series(1, 5) g,
+                  internal.trickle_window('40000000-0000-0000-0000-0000000000c1', 'kit', now()) w),
+          1, 'the jitter is stable per pair');
+select cmp_ok((select count(distinct w.phase_seconds)::int from public.tenants t,
+                 unnest(array['github', 'gmail', 'slack', 'kit']) k,
+                 internal.trickle_window(t.id, k, now()) w),
+              '>', 1, 'pairs get different phases');
+
+-- Trickle: schedule, claim, enqueue within the bucket.
+insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status)
+values ('40000000-0000-0000-0000-0000000000c1', 'kit', 'ca_kit', 'active');
+select is(internal.trickle_schedule_add('40000000-0000-0000-0000-0000000000c1', 'kit'), true,
+          'pair scheduled');
+select is(internal.trickle_schedule_add('40000000-0000-0000-0000-0000000000c1', 'kit'), false,
+          'scheduling again is a no-op');
+select is((select count(*)::int from internal.trickle_claim_due(10, '40000000-0000-0000-0000-0000000000c1')),
+          0, 'not due before its next window');
+update internal.trickle_schedule set next_due_at = now() - interval '1 minute'
+ where tenant_id = '40000000-0000-0000-0000-0000000000c1';
+create temporary table claimed as
+select * from internal.trickle_claim_due(10, '40000000-0000-0000-0000-0000000000c1');
+select is((select count(*)::int from claimed), 1, 'a due pair is claimed');
+select is((select count(*)::int from internal.trickle_claim_due(10, '40000000-0000-0000-0000-0000000000c1')),
+          0, 'and not claimed twice in its window');
+
+-- 25 read-only tools without required arguments, one with; bucket of 10 tokens, no refill.
+insert into public.tool_catalog (tenant_id, tool_slug, toolkit, version, input_schema, risk,
+                                 read_only, content_hash)
+select '40000000-0000-0000-0000-0000000000c1', format('KIT_LIST_%s', lpad(g::text, 2, '0')), 'kit',
+       'v2', case when g = 26 then '{"required": ["x"]}'::jsonb else '{}'::jsonb end, 'low', true, 'h'
+  from generate_series(1, 26) g;
+insert into public.rate_buckets (tenant_id, toolkit, capacity, tokens, refill_per_second)
+values ('40000000-0000-0000-0000-0000000000c1', 'kit', 10, 10, 0);
+select is((select row(eligible, granted, enqueued)::text
+             from internal.trickle_enqueue('40000000-0000-0000-0000-0000000000c1', 'kit',
+                                           (select window_start from claimed), 100)),
+          '(26,10,10)', 'KIT_LIST_A and 25 generated tools eligible; 10 granted and enqueued');
+select is((select row(eligible, granted, enqueued)::text
+             from internal.trickle_enqueue('40000000-0000-0000-0000-0000000000c1', 'kit',
+                                           (select window_start from claimed), 100)),
+          '(16,0,0)', 'an empty bucket enqueues nothing more');
+select is((select count(*)::int from public.outbox
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'
+              and external_id like 'trickle:kit:%' and read_only and connected_account_id = 'ca_kit'),
+          10, 'ten read-only envelopes with the account and trickle external ids');
+
+-- Drift record: snapshot, audit row, webhook for breaking drift only.
+update public.guardrails set drift_webhook_url = 'http://127.0.0.1:9/drift'
+ where tenant_id = '40000000-0000-0000-0000-0000000000c1';
+select is((select count(*)::int from net.http_request_queue where url = 'http://127.0.0.1:9/drift'),
+          0, 'no webhook queued yet');
+create temporary table drift1 as select internal.catalog_drift_record('40000000-0000-0000-0000-0000000000c1', null,
+                                     '{"counts": {"added": 1}}', 0, 1);
+create temporary table drift2 as select internal.catalog_drift_record('40000000-0000-0000-0000-0000000000c1', null,
+                                     '{"counts": {"removed": 1}, "breaking_tools": ["KIT_X"]}', 1, 0);
+select is((select array_agg(breaking_count || '/' || non_breaking_count order by id)
+             from public.catalog_audit where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          '{0/1,1/0}', 'one snapshot per call');
+select is((select count(*)::int from public.audit_log
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1' and category = 'catalog_drift'),
+          2, 'an audit_log row per snapshot');
+select is((select count(*)::int from net.http_request_queue where url = 'http://127.0.0.1:9/drift'),
+          1, 'the webhook is queued for breaking drift only');
+
+-- Warm scan: an account that becomes active invokes catalog-sync (queued through pg_net,
+-- never sent: this transaction rolls back). Inserted already active: no warm scan.
+select is((select count(*)::int from net.http_request_queue
+            where url like '%/functions/v1/catalog-sync'),
+          0, 'an account inserted active invokes nothing');
+insert into public.connected_accounts (id, tenant_id, toolkit, status)
+values ('40000000-0009-0000-0000-000000000001', '40000000-0000-0000-0000-0000000000c1', 'warmkit',
+        'initiated');
+update public.connected_accounts set status = 'active'
+ where id = '40000000-0009-0000-0000-000000000001';
+select is((select convert_from(body, 'UTF8')::jsonb from net.http_request_queue
+            where url like '%/functions/v1/catalog-sync'),
+          '{"warm": true, "toolkit": "warmkit", "tenant_id": "40000000-0000-0000-0000-0000000000c1"}'::jsonb,
+          'becoming active invokes catalog-sync with warm: true for the toolkit');
+update public.connected_accounts set scopes = '{x}'
+ where id = '40000000-0009-0000-0000-000000000001';
+update public.connected_accounts set status = 'active'
+ where id = '40000000-0009-0000-0000-000000000001';
+select is((select count(*)::int from net.http_request_queue
+            where url like '%/functions/v1/catalog-sync'),
+          1, 'staying active invokes nothing more');
+
+select * from finish();
+rollback;
