@@ -79,3 +79,33 @@ export async function throwawayCluster(): Promise<{
     },
   };
 }
+
+/** POSTs a JSON body to a served function with the service key; returns the parsed reply. */
+export async function callFunction(
+  slug: string,
+  body: unknown,
+  // deno-lint-ignore no-explicit-any -- job summaries are wire JSON
+): Promise<Record<string, any>> {
+  const res = await fetch(`${need("SUPABASE_URL")}/functions/v1/${slug}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${need("SUPABASE_SERVICE_ROLE_KEY")}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+  return await res.json();
+}
+
+/** Calls a control route of the Composio sandbox (`/_sandbox/<path>`); throws on failure. */
+// deno-lint-ignore no-explicit-any -- sandbox replies are wire JSON
+export async function sandboxControl(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${need("COMPOSIO_BASE_URL")}/_sandbox/${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}

@@ -1,6 +1,6 @@
-// deno-lint-ignore-file no-explicit-any -- job summaries and sandbox replies are wire JSON
 // catalog-sync against the stack `deno task test` starts: the served function, the pooler,
 // pg_net and the shared Composio sandbox. Each test makes its own tenant and toolkit.
+import { callFunction, sandboxControl } from "../../../stack/testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { generateTools } from "../../../stack/composio_sandbox.ts";
@@ -11,28 +11,9 @@ const env = (name: string) => {
   return v;
 };
 
-async function callJob(slug: string, body: unknown): Promise<Record<string, any>> {
-  const res = await fetch(`${env("SUPABASE_URL")}/functions/v1/${slug}`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${env("SUPABASE_SERVICE_ROLE_KEY")}`,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify(body),
-  });
-  return await res.json();
-}
+const callJob = callFunction;
 
-async function sandbox(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${env("COMPOSIO_BASE_URL")}/_sandbox/${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `sandbox ${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const sandbox = sandboxControl;
 
 function rand(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 8);

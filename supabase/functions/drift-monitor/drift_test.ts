@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-explicit-any -- job summaries and snapshots are wire JSON
 // drift-monitor against the stack: catalog-sync fills a tenant's catalog from the shared
 // sandbox, the sandbox changes, drift-monitor records and alerts; users read their latest.
+import { callFunction, sandboxControl } from "../../../stack/testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { mintUserToken } from "../../../stack/keys.ts";
@@ -12,28 +13,9 @@ const env = (name: string) => {
 };
 const fnUrl = (slug: string) => `${env("SUPABASE_URL")}/functions/v1/${slug}`;
 
-async function callJob(slug: string, body: unknown): Promise<Record<string, any>> {
-  const res = await fetch(fnUrl(slug), {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${env("SUPABASE_SERVICE_ROLE_KEY")}`,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify(body),
-  });
-  return await res.json();
-}
+const callJob = callFunction;
 
-async function sandbox(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${env("COMPOSIO_BASE_URL")}/_sandbox/${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `sandbox ${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const sandbox = sandboxControl;
 
 function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
   return async () => {

@@ -1,5 +1,5 @@
-// deno-lint-ignore-file no-explicit-any -- job summaries are wire JSON
 // trickle-refresh against the stack: the served function, the pooler and Postgres.
+import { callFunction } from "../../../stack/testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 
@@ -9,17 +9,7 @@ const env = (name: string) => {
   return v;
 };
 
-async function callJob(body: unknown): Promise<Record<string, any>> {
-  const res = await fetch(`${env("SUPABASE_URL")}/functions/v1/trickle-refresh`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${env("SUPABASE_SERVICE_ROLE_KEY")}`,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify(body),
-  });
-  return await res.json();
-}
+const callJob = (body: unknown) => callFunction("trickle-refresh", body);
 
 /** A tenant with `n` read-only argument-free tools of toolkit `rk`, scheduled, and a bucket. */
 async function setup(sql: postgres.Sql, n: number, tokens: number): Promise<string> {
