@@ -36,6 +36,9 @@ export async function startPooler(
       "max_client_conn = 1000",
       "default_pool_size = 40",
       "server_reset_query =",
+      // pgbouncer waits this long after a failed server login (15 s by default): keep
+      // recovery after a Postgres restart quick.
+      "server_login_retry = 1",
       "ignore_startup_parameters = extra_float_digits,options",
       "log_connections = 0",
       "log_disconnections = 0",
