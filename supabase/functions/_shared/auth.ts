@@ -1,6 +1,12 @@
 // Who is calling. Jobs (pg_cron through pg_net, operators) present a service key; users
 // (dashboards, search) present a JWT verified here — never trusted unverified.
-import { createLocalJWKSet, createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from "jose";
 import { optionalEnv } from "./env.ts";
 import type { Claims } from "./db.ts";
 import { unauthorized } from "./errors.ts";
@@ -52,7 +58,7 @@ export async function requireServiceCaller(req: Request): Promise<void> {
   if (!ok) throw unauthorized("the bearer token is not a service key of this project");
 }
 
-type Verifier = Parameters<typeof jwtVerify>[1];
+type Verifier = Uint8Array | JWTVerifyGetKey;
 let verifier: Verifier | null = null;
 
 /**
@@ -76,9 +82,11 @@ function jwtVerifier(): Verifier {
 /** Verifies a user JWT (signature, expiry, audience `authenticated`) and returns its claims. */
 export async function verifyUserJwt(token: string): Promise<Claims> {
   try {
-    const { payload } = await jwtVerify(token, jwtVerifier() as Uint8Array, {
-      audience: "authenticated",
-    });
+    const key = jwtVerifier();
+    const options = { audience: "authenticated" };
+    const { payload } = key instanceof Uint8Array
+      ? await jwtVerify(token, key, options)
+      : await jwtVerify(token, key, options);
     return payload as JWTPayload & Claims;
   } catch (err) {
     throw unauthorized(`invalid JWT: ${(err as Error).message}`);
