@@ -174,9 +174,12 @@ export async function runJob<S extends z.ZodType<JobBody>>(
 
   const depth = body.depth ?? 0;
   if (summary.remaining && body.chain !== false && !body.dry_run && depth < maxChainDepth) {
-    // Queued through pg_net, sent after this statement commits.
-    await sql`select jobs.invoke(${def.slug}, ${sql.json({ ...body, depth: depth + 1 })})`;
-    summary.reinvoked = true;
+    // Queued through pg_net, sent after this statement commits. A paused job (every schedule
+    // inactive: jobs.pause) stops chaining too, so pausing really stops it.
+    const queued = await sql`
+      select jobs.invoke(${def.slug}, ${sql.json({ ...body, depth: depth + 1 })})
+      from jobs.health where job = ${def.slug} and not paused`;
+    summary.reinvoked = queued.length > 0;
   }
   log.info("job_finished", {
     status: summary.status,

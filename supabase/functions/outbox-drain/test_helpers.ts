@@ -132,8 +132,21 @@ export async function audit(sql: postgres.Sql, id: string): Promise<string[]> {
 export async function pauseDrain(paused: boolean): Promise<void> {
   const admin = postgresClient(need("STACK_ADMIN_URL"));
   try {
-    if (paused) await admin`select jobs.pause('outbox-drain')`;
-    else await admin`select jobs.resume('outbox-drain')`;
+    if (!paused) {
+      await admin`select jobs.resume('outbox-drain')`;
+      return;
+    }
+    await admin`select jobs.pause('outbox-drain')`;
+    // A drain the schedule or a kick started before the pause may still be running (and
+    // would claim this test's envelopes): wait until none is.
+    for (let i = 0; i < 240; i++) {
+      const [r] = await admin`
+        select count(*)::int as n from public.job_runs
+        where job = 'outbox-drain' and status = 'running'
+          and started_at > now() - interval '2 minutes'`;
+      if (r.n === 0) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
   } finally {
     await admin.end();
   }
