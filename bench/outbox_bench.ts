@@ -6,7 +6,7 @@
 // spread over 20 tenants with concurrency_cap 24. Each level runs one drain invocation in a
 // process of its own (supabase/functions/outbox-drain/drain_worker.ts), which reports its CPU
 // time; the CPU of an idle invocation (start-up, nothing to claim) is subtracted.
-// graphile-worker and pg-boss are NOT run here (see docs/outbox.md).
+// graphile-worker and pg-boss are NOT run here (see README.md (outbox-drain)).
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import type { BenchContext } from "./main.ts";
@@ -19,7 +19,7 @@ const worker = fileURLToPath(
   new URL("../supabase/functions/outbox-drain/drain_worker.ts", import.meta.url),
 );
 
-async function makeTenants(sql: postgres.Sql, n: number, cap: number): Promise<string[]> {
+export async function makeTenants(sql: postgres.Sql, n: number, cap: number): Promise<string[]> {
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
   await sql`insert into public.tenants (id, name)
             select id, 'bench' from unnest(${ids}::uuid[]) id`;
@@ -41,7 +41,7 @@ async function makeTenants(sql: postgres.Sql, n: number, cap: number): Promise<s
 }
 
 /** Runs drain_worker.ts with `body`; returns its summary (with cpu_us). */
-async function runWorker(
+export async function runWorker(
   env: Record<string, string>,
   body: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
@@ -208,7 +208,7 @@ export async function run(ctx: BenchContext): Promise<string> {
         depth.p95.toFixed(2)
       } ms | outbox_tenant_status_idx |`,
       "",
-      "Peers (graphile-worker, pg-boss) were not run: see docs/outbox.md.",
+      "Peers (graphile-worker, pg-boss): `deno task bench outbox_peers`, its own section.",
     );
     return lines.join("\n");
   } finally {
