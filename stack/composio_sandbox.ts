@@ -8,6 +8,8 @@
  * Run alone: `deno run -A stack/composio_sandbox.ts --port 8790` prints the base URL.
  */
 
+import { mulberry32 } from "../supabase/functions/_shared/seeded_random.ts";
+
 // ---------------------------------------------------------------------------------------------
 // Types
 
@@ -957,18 +959,6 @@ function titleCase(s: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Small seeded PRNG; quality is irrelevant, determinism is the point. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

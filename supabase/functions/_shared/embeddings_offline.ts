@@ -6,6 +6,7 @@
 // The npm packages are imported with specifiers computed at run time, so no bundler (the
 // Supabase CLI's deploy) follows them: the 30 MB model never ships to the Edge Runtime,
 // where gte-small is used instead.
+import { mulberry32 } from "./seeded_random.ts";
 import { type Embedder, embeddingDimensions, modelNames, normalize } from "./embeddings.ts";
 
 const sourceDimensions = 512;
@@ -93,16 +94,5 @@ export async function offlineEmbedder(): Promise<Embedder> {
       const raw = await model.embed(texts);
       return raw.map((v) => project(v, rows));
     },
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -1,6 +1,7 @@
 // Helpers for the outbox-drain tests: fresh tenants shaped like the seed's, envelopes through
 // enqueue_envelope, the function over HTTP, and the Composio sandbox's controls.
 import postgres from "postgres";
+import { sandboxControl } from "../../../stack/testing.ts";
 
 const postgresClient = (url: string) => postgres(url, { max: 1, onnotice: () => {} });
 
@@ -14,7 +15,6 @@ export function need(name: string): string {
 
 export const fnUrl = () => `${need("SUPABASE_URL")}/functions/v1/outbox-drain`;
 export const serviceKey = () => need("SUPABASE_SERVICE_ROLE_KEY");
-export const sandboxUrl = () => need("COMPOSIO_BASE_URL");
 
 export interface TenantOpts {
   cap?: number;
@@ -80,17 +80,8 @@ export async function drain(
   return { status: res.status, json: await res.json() };
 }
 
-export async function sandbox(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${sandboxUrl()}/_sandbox/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+/** The Composio sandbox's control routes (`/_sandbox/<path>`). */
+export const sandbox = sandboxControl;
 
 export const resetSandbox = () => sandbox("POST", "reset");
 export const fault = (spec: Record<string, unknown>) => sandbox("POST", "faults", spec);

@@ -1,0 +1,15 @@
+// A small seeded PRNG (mulberry32): quality is irrelevant, determinism is the point — the
+// offline embedder's fixed projection and the sandbox's generated catalogs must come out the
+// same on every machine.
+
+/** Uniform numbers in [0, 1), the same sequence for the same seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
