@@ -2,7 +2,7 @@
 -- and lease reclaim, token-guarded settlement with one audit row per outcome, DLQ moves,
 -- operator requeue and resolve. Uses three fresh tenants; everything rolls back.
 begin;
-select plan(36);
+select plan(45);
 
 -- Three tenants: t1 cap 1, t2 cap 2, t3 no guardrails row (default cap 1).
 insert into public.tenants (id, name) values
@@ -140,6 +140,69 @@ select is((select count(*)::int from public.outbox o join c3 using (id)
           (select count(*)::int from c3), 'released envelopes are claimable, attempts unchanged');
 select throws_ok($$select * from public.outbox_settle('{}')$$, '22023', null,
                  'settle wants an array');
+
+-- --- one batch, every op, two tenants --------------------------------------------------
+-- Fresh due envelopes for t1 (cap raised) and t2, claimed together, then settled in one call
+-- with one element of each op (and a repeated id): one statement per table, one audit row per
+-- applied outcome, chains still valid.
+update public.guardrails set concurrency_cap = 10
+ where tenant_id in ('30000000-0000-0000-0000-000000000001', '30000000-0000-0000-0000-000000000002');
+update public.outbox set status = 'succeeded', lease_token = null, lease_expires_at = null
+ where tenant_id::text like '30000000-%' and status in ('pending', 'retry', 'running', 'deferred');
+insert into public.outbox (id, tenant_id, tool_slug, toolkit, risk, read_only, attempts)
+select ('30000000-0002-0000-000' || t || '-00000000000' || n)::uuid,
+       ('30000000-0000-0000-0000-00000000000' || t)::uuid, 'T_WRITE', 'tk', 'low', false,
+       case when n = 5 then 1 else 0 end
+  from generate_series(1, 2) t, generate_series(1, 5) n;
+create temporary table c4 as
+select * from public.outbox_claim('w5', 100, 60000) where id::text like '30000000-0002-%';
+create temporary table s4 as
+select * from public.outbox_settle((
+  select jsonb_agg(e order by k)
+    from (select c.id::text || '/' || r.k as k,
+                 jsonb_build_object('id', c.id, 'token', c.lease_token,
+                                    'details', '{"worker": "w5"}'::jsonb)
+                 || case right(c.id::text, 1)
+                      when '1' then jsonb_build_object('op', 'complete', 'result', '{"data": {"n": 1}}'::jsonb)
+                      when '2' then jsonb_build_object('op', 'retry', 'delay_ms', 60000, 'reason', 'busy')
+                      when '3' then jsonb_build_object('op', 'park', 'status', 'conflict', 'reason', '409')
+                      when '4' then jsonb_build_object('op', 'dlq', 'dlq_reason', 'non_retryable',
+                                                       'reason', '400', 'executed', true)
+                      else jsonb_build_object('op', 'release', 'reason', 'halt')
+                    end as e
+            from c4 c, (values (1), (2)) r (k)
+           where r.k = 1 or right(c.id::text, 1) = '1') x));
+select is((select count(*)::int from c4), 10, 'the batch claims five envelopes of each tenant');
+select is((select count(*) filter (where applied)::int || '/' || count(*)::int from s4), '10/12',
+          'every element applied once; the repeated ids are reported as not applied');
+select is((select array_agg(o.status order by o.id) from public.outbox o
+            where o.id::text like '30000000-0002-0000-0001-%'),
+          array['succeeded', 'retry', 'conflict', 'retry'],
+          'complete, retry, park, release: each its status (the released one had an attempt)');
+select ok(exists (select 1 from public.outbox_dlq d where d.id = '30000000-0002-0000-0001-000000000004'
+                     and d.reason = 'non_retryable' and d.attempts = 1 and d.last_error = '400'),
+          'the dlq element moved its envelope with one more attempt');
+select is((select array_agg(a.category order by a.envelope_id) from public.audit_log a
+            where a.envelope_id::text like '30000000-0002-0000-0002-%'),
+          array['outbox_succeeded', 'outbox_retry', 'outbox_conflict', 'outbox_dead_lettered',
+                'outbox_released'],
+          'one audit row per applied outcome, of its kind');
+select is((select (payload ->> 'worker') || '/' || (payload ->> 'delay_ms') || '/' ||
+                  (payload ->> 'attempts')
+             from public.audit_log where envelope_id = '30000000-0002-0000-0002-000000000002'),
+          'w5/60000/1', 'the audit payload carries the details and the op''s own fields');
+select is((select count(*)::int from public.evidence where envelope_id::text like '30000000-0002-%'
+                                                      and content ->> 'n' = '1'),
+          2, 'each completion wrote its evidence row');
+select is((select array_agg(v.valid) from (values (1), (2)) t (n),
+                  internal.audit_log_verify(('30000000-0000-0000-0000-00000000000' || t.n)::uuid) v),
+          array[true, true], 'both tenants'' audit chains verify after the batch');
+select throws_ok(
+  $$select * from public.outbox_settle(jsonb_build_array(
+      jsonb_build_object('op', 'retry', 'id', '30000000-0002-0000-0001-000000000002',
+                         'token', gen_random_uuid(), 'delay_ms', 0, 'reason', 'x'),
+      jsonb_build_object('op', 'explode', 'id', gen_random_uuid(), 'token', gen_random_uuid())))$$,
+  '22023', 'outbox_settle: unknown op explode', 'one invalid element refuses the whole batch');
 
 -- --- operator ------------------------------------------------------------------------
 select is((select count(*)::int from public.outbox_requeue_dlq('30000000-0000-0000-0000-000000000003', 10, 'op')),

@@ -530,13 +530,7 @@ async function processBatch(
   }
 
   if (settlements.length > 0) {
-    // Tenant order: audit_log's hash-chain heads are locked per tenant in insertion order,
-    // so concurrent drains must settle in the same order to avoid deadlocks.
-    const tenantOf = new Map(batch.map((e) => [e.id, e.tenant_id]));
-    for (const s of settlements) s.tenant_id = tenantOf.get(s.id);
-    settlements.sort((a, b) =>
-      String(a.tenant_id).localeCompare(String(b.tenant_id)) || a.id.localeCompare(b.id)
-    );
+    // One statement for the batch; it writes the audit rows in tenant order itself.
     const applied = await sql`select id::text, applied from public.outbox_settle(${
       sql.json(settlements as never)
     })`;
