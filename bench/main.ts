@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { freePort } from "../stack/cluster.ts";
 import { install } from "../stack/install.ts";
-import { startStack } from "../stack/stack.ts";
+import { pauseJobSchedules, startStack } from "../stack/stack.ts";
 import { machineDescription } from "./machine.ts";
 
 export interface BenchContext {
@@ -43,6 +43,8 @@ const stack = await startStack({
   durable: false,
   functionLog: () => {},
 });
+// Only what a benchmark starts runs: no schedule fires in the middle of a measurement.
+await pauseJobSchedules(stack.adminUrl);
 // Benchmarks read the stack's variables as tests do.
 for (const [k, v] of Object.entries(stack.env)) Deno.env.set(k, v);
 

@@ -1,13 +1,12 @@
 // `deno task test`: a throwaway stack in a temp dir on free ports, then every suite —
 // pgTAP files under supabase/tests through pg_prove, Deno tests — against it. Exits
 // non-zero on any failure; the last line is the total `N passed, N failed`.
-import postgres from "postgres";
 import { join } from "node:path";
 import { freePort } from "./cluster.ts";
 import { run } from "./command.ts";
 import { install } from "./install.ts";
 import { pgTestsDir, projectRoot } from "./paths.ts";
-import { startStack } from "./stack.ts";
+import { pauseJobSchedules, startStack } from "./stack.ts";
 
 interface SuiteResult {
   name: string;
@@ -78,22 +77,6 @@ async function runDenoTests(env: Record<string, string>, filter: string[]): Prom
     pump(child.stderr, Deno.stderr),
   ]);
   return { name: "deno test", ...countDenoTest(captured, status.code) };
-}
-
-/**
- * The jobs' own pg_cron schedules would fire every minute during the suite and race the
- * tests that drive the same jobs; test stacks pause them. Tests that exercise pg_cron
- * create schedules of their own; housekeeping schedules stay as they are.
- */
-async function pauseJobSchedules(adminUrl: string) {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql`
-      update cron.job set active = false
-      where jobname in (select job_name from jobs.schedules)`;
-  } finally {
-    await sql.end();
-  }
 }
 
 if (import.meta.main) {

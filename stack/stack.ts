@@ -192,3 +192,20 @@ async function storeVaultSecrets(url: string, secrets: Record<string, string>) {
     await sql.end();
   }
 }
+
+/**
+ * Pauses the jobs' own pg_cron schedules. They would fire every minute during a test suite
+ * and race the tests that drive the same jobs, or run during a benchmark and take CPU from
+ * what it measures (the embedding reindexer embedding the audit rows a drain bench wrote).
+ * Tests that exercise pg_cron create schedules of their own; housekeeping schedules stay.
+ */
+export async function pauseJobSchedules(url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`
+      update cron.job set active = false
+      where jobname in (select job_name from jobs.schedules)`;
+  } finally {
+    await sql.end();
+  }
+}
