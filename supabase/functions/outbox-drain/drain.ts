@@ -63,7 +63,10 @@ export const drainBody = z.strictObject({
 });
 export type DrainBody = z.infer<typeof drainBody>;
 
-/** A claimed envelope as outbox_claim returns it. */
+/**
+ * A claimed envelope as outbox_claim returns it, with the facts its guardrails need (catalog
+ * entry, connected account, approval), read in the claim's statement.
+ */
 export interface Claimed {
   id: string;
   tenant_id: string;
@@ -77,10 +80,6 @@ export interface Claimed {
   attempts: number;
   lease_token: string;
   lease_expires_at: Date;
-}
-
-interface EnvelopeContext {
-  id: string;
   version: string | null;
   content_hash: string | null;
   tool_toolkit: string | null;
@@ -162,6 +161,10 @@ export async function runDrain(
   return { remaining };
 }
 
+/**
+ * Leases a batch (outbox_claim, committed when this statement ends, before any call) and reads
+ * each envelope's catalog entry, connected account and approval in the same statement.
+ */
 async function claim(
   sql: Sql,
   worker: string,
@@ -170,23 +173,19 @@ async function claim(
   tenantId: string | null,
 ): Promise<Claimed[]> {
   const rows = await sql`
-    select id::text, tenant_id::text, tool_slug, toolkit, arguments, connected_account_id, risk,
-           read_only, trust_context, attempts, lease_token::text, lease_expires_at
-    from public.outbox_claim(${worker}, ${limit}, ${leaseMs}, ${tenantId}::uuid)`;
-  return rows as unknown as Claimed[];
-}
-
-/** Facts about each envelope of a batch, set-based: one query for all of them. */
-async function loadContext(sql: Sql, batch: Claimed[]): Promise<Map<string, EnvelopeContext>> {
-  const ids = batch.map((e) => e.id);
-  const rows = await sql`
-    select o.id::text, c.version, c.content_hash, c.toolkit as tool_toolkit, c.required_scopes,
+    with o as (
+      select * from public.outbox_claim(${worker}, ${limit}, ${leaseMs}, ${tenantId}::uuid)
+    )
+    select o.id::text, o.tenant_id::text, o.tool_slug, o.toolkit, o.arguments,
+           o.connected_account_id, o.risk, o.read_only, o.trust_context, o.attempts,
+           o.lease_token::text, o.lease_expires_at,
+           c.version, c.content_hash, c.toolkit as tool_toolkit, c.required_scopes,
            (c.deprecated_at is not null) as deprecated,
            a.status as account_status, a.scopes as account_scopes,
            a.external_account_id as account_external_id,
            exists (select 1 from public.approvals p
                     where p.envelope_id = o.id and p.decision = 'approved') as approved
-    from public.outbox o
+    from o
     left join public.tool_catalog c
       on c.tenant_id = o.tenant_id and c.tool_slug = o.tool_slug and c.is_current
     left join lateral (
@@ -199,11 +198,8 @@ async function loadContext(sql: Sql, batch: Claimed[]): Promise<Map<string, Enve
                   else lower(a.toolkit) = lower(o.toolkit) end)
       order by (a.status = 'active') desc, a.updated_at desc
       limit 1
-    ) a on true
-    where o.id = any(${ids}::uuid[])`;
-  const out = new Map<string, EnvelopeContext>();
-  for (const r of rows as unknown as EnvelopeContext[]) out.set(r.id, r);
-  return out;
+    ) a on true`;
+  return rows as unknown as Claimed[];
 }
 
 async function loadRules(sql: Sql, tenants: string[]): Promise<Map<string, TenantRules>> {
@@ -250,18 +246,17 @@ async function loadSchemas(
   return out;
 }
 
-function validatorKey(env: Claimed, c: EnvelopeContext): string {
-  return `${env.tool_slug}@${c.version}#${c.content_hash}`;
+function validatorKey(env: Claimed): string {
+  return `${env.tool_slug}@${env.version}#${env.content_hash}`;
 }
 
 /** What the drain does with one envelope before any call: send it, or settle it now. */
 type Plan =
-  | { kind: "send"; env: Claimed; ctx: EnvelopeContext }
+  | { kind: "send"; env: Claimed }
   | { kind: "settle"; settlement: Settlement; counter: string };
 
 function plan(
   env: Claimed,
-  c: EnvelopeContext | undefined,
   rules: TenantRules,
   now: Date,
   schemaFor: (key: string) => Record<string, unknown>,
@@ -291,17 +286,17 @@ function plan(
       readOnly: env.read_only,
       trustScore: trustScore(env.trust_context),
       evidenceCount: evidenceCount(env.trust_context),
-      approved: c?.approved ?? false,
+      approved: env.approved,
     },
     guardrails: rules.config,
-    account: c?.account_status
-      ? { status: c.account_status, scopes: c.account_scopes ?? [] }
+    account: env.account_status
+      ? { status: env.account_status, scopes: env.account_scopes ?? [] }
       : null,
-    tool: c?.tool_toolkit
+    tool: env.tool_toolkit
       ? {
-        toolkit: c.tool_toolkit,
-        requiredScopes: c.required_scopes ?? [],
-        deprecated: Boolean(c.deprecated),
+        toolkit: env.tool_toolkit,
+        requiredScopes: env.required_scopes ?? [],
+        deprecated: Boolean(env.deprecated),
       }
       : null,
   }, now);
@@ -327,14 +322,14 @@ function plan(
         counter: "deferred",
       };
   }
-  const key = validatorKey(env, c!);
+  const key = validatorKey(env);
   const valid = validateArguments(
     key,
     () => schemaFor(`${env.tenant_id}/${env.tool_slug}`),
     env.arguments,
   );
   if (!valid.ok) return dlq("invalid_arguments", `invalid arguments: ${valid.error}`);
-  return { kind: "send", env, ctx: c! };
+  return { kind: "send", env };
 }
 
 function trustScore(tc: Record<string, unknown>): number | null {
@@ -431,12 +426,11 @@ async function processBatch(
   const details = { worker };
 
   const tenants = [...new Set(batch.map((e) => e.tenant_id))];
-  const [contexts, rules] = await Promise.all([loadContext(sql, batch), loadRules(sql, tenants)]);
+  const rules = await loadRules(sql, tenants);
   // Schemas only for validators not compiled yet in this isolate.
   const missing = new Map<string, { tenant_id: string; tool_slug: string }>();
   for (const e of batch) {
-    const c = contexts.get(e.id);
-    if (c?.version && !hasValidator(validatorKey(e, c))) {
+    if (e.version && !hasValidator(validatorKey(e))) {
       missing.set(`${e.tenant_id}/${e.tool_slug}`, {
         tenant_id: e.tenant_id,
         tool_slug: e.tool_slug,
@@ -446,11 +440,10 @@ async function processBatch(
   const schemas = await loadSchemas(sql, [...missing.values()]);
 
   const settlements: Settlement[] = [];
-  const toSend: { env: Claimed; ctx: EnvelopeContext }[] = [];
+  const toSend: { env: Claimed }[] = [];
   for (const env of batch) {
     const p = plan(
       env,
-      contexts.get(env.id),
       rules.get(env.tenant_id)!,
       now,
       (k) => schemas.get(k) ?? {},
@@ -492,7 +485,7 @@ async function processBatch(
     let next = 0;
     const worker_ = async () => {
       while (next < toSend.length) {
-        const { env, ctx: c } = toSend[next++];
+        const { env } = toSend[next++];
         const leaseLeft = new Date(env.lease_expires_at).getTime() - Date.now() - LEASE_MARGIN_MS;
         if (halt !== null || leaseLeft < LEASE_MARGIN_MS) {
           // Not sent: give it back without consuming an attempt.
@@ -512,9 +505,9 @@ async function processBatch(
             slug: env.tool_slug,
             arguments: env.arguments,
             envelopeId: env.id,
-            connectedAccountId: c.account_external_id ?? env.connected_account_id,
+            connectedAccountId: env.account_external_id ?? env.connected_account_id,
             userId: env.tenant_id,
-            version: c.version,
+            version: env.version,
           },
         );
         const s = settle(env, exec, rules.get(env.tenant_id)!.maxAttempts[env.risk], {
