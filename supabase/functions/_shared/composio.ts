@@ -75,6 +75,33 @@ function isConnectionRefused(err: unknown): boolean {
     /connection refused|ECONNREFUSED/i.test(`${e?.message ?? ""} ${e?.cause?.message ?? ""}`);
 }
 
+// Per-call timeouts share one timer: AbortSignal.timeout leaves a timer pending for the full
+// timeout after every call, so a drain doing a thousand calls a second keeps ~15,000 live
+// timers and pays for each (bench/RESULTS.md, outbox-drain). The sweep runs only while calls
+// are in flight and aborts, with a TimeoutError like AbortSignal.timeout's, the ones past their
+// deadline (at most SWEEP_MS late).
+const SWEEP_MS = 50;
+const inFlight = new Set<{ controller: AbortController; deadline: number; ms: number }>();
+let sweep: ReturnType<typeof setInterval> | undefined;
+
+function timeoutSignal(ms: number): { signal: AbortSignal; done: () => void } {
+  const call = { controller: new AbortController(), deadline: performance.now() + ms, ms };
+  inFlight.add(call);
+  sweep ??= setInterval(() => {
+    const now = performance.now();
+    for (const c of inFlight) {
+      if (c.deadline > now) continue;
+      inFlight.delete(c);
+      c.controller.abort(new DOMException(`no answer within ${c.ms} ms`, "TimeoutError"));
+    }
+    if (inFlight.size === 0) {
+      clearInterval(sweep);
+      sweep = undefined;
+    }
+  }, SWEEP_MS);
+  return { signal: call.controller.signal, done: () => inFlight.delete(call) };
+}
+
 /**
  * One HTTP call to Composio. Resolves with any 2xx; throws ComposioError for everything
  * else, carrying the status, whether a retry is safe for a read, and Retry-After.
@@ -89,11 +116,17 @@ export async function composioRequest<T = unknown>(
     headers?: Record<string, string>;
   } = {},
 ): Promise<ComposioResponse<T>> {
-  const url = new URL(`${config.baseUrl}${path}`);
-  for (const [k, v] of Object.entries(opts.query ?? {})) {
-    if (v !== undefined) url.searchParams.set(k, v);
+  let url = `${config.baseUrl}${path}`;
+  if (opts.query) {
+    const u = new URL(url);
+    for (const [k, v] of Object.entries(opts.query)) {
+      if (v !== undefined) u.searchParams.set(k, v);
+    }
+    url = u.href;
   }
+  const timeout = timeoutSignal(config.timeoutMs);
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, {
       method,
@@ -104,8 +137,10 @@ export async function composioRequest<T = unknown>(
         ...opts.headers,
       },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(config.timeoutMs),
+      signal: timeout.signal,
     });
+    // The timeout covers the body too: a server that stalls mid-body is no answer either.
+    text = await res.text();
   } catch (err) {
     if ((err as Error).name === "TimeoutError") {
       throw new ComposioError(
@@ -124,8 +159,9 @@ export async function composioRequest<T = unknown>(
       );
     }
     throw new ComposioError(`${method} ${path}: ${(err as Error).message}`, null, "network", true);
+  } finally {
+    timeout.done();
   }
-  const text = await res.text();
   let data: unknown = null;
   try {
     data = text ? JSON.parse(text) : null;
