@@ -108,8 +108,67 @@ export function rateLimitWait(res: ComposioResponse<unknown>): number {
   return Math.max(0, Math.ceil(seconds * 1000));
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A copy of a nullish-or-string-array field as stringList gives it, or undefined if not one. */
+function stringListOf(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== "string") return undefined;
+  return v.slice();
+}
+
+/**
+ * composioToolSchema's output for an item it accepts, built directly: a page of Composio
+ * tools is hundreds of items, and zod's parse of each allocates several times the item's
+ * size (bench/RESULTS.md, catalog jobs: that garbage was a large part of a sync's peak
+ * memory). Returns null for anything it does not recognise as valid, which zod then parses
+ * (and words the error); composio_tools_test.ts checks that whatever this accepts, zod
+ * accepts with the same output.
+ */
+export function parseToolFast(item: unknown): ComposioTool | null {
+  if (!isObject(item)) return null;
+  const { slug, name, description, toolkit, input_parameters, output_parameters } = item;
+  const { version, is_deprecated } = item;
+  if (typeof slug !== "string" || slug.length < 1 || typeof name !== "string") return null;
+  if (description !== undefined && description !== null && typeof description !== "string") {
+    return null;
+  }
+  if (!isObject(toolkit) || typeof toolkit.slug !== "string" || toolkit.slug.length < 1) {
+    return null;
+  }
+  if (!isObject(input_parameters)) return null;
+  if (output_parameters !== undefined && output_parameters !== null) {
+    if (!isObject(output_parameters)) return null;
+  }
+  const tags = stringListOf(item.tags);
+  const scopes = stringListOf(item.scopes);
+  if (!tags || !scopes || typeof version !== "string" || version.length < 1) return null;
+  const available_versions = stringListOf(item.available_versions);
+  if (!available_versions) return null;
+  if (is_deprecated !== undefined && is_deprecated !== null && typeof is_deprecated !== "boolean") {
+    return null;
+  }
+  return {
+    slug,
+    name,
+    description: description ?? "",
+    toolkit: { slug: toolkit.slug },
+    input_parameters,
+    output_parameters: output_parameters ?? {},
+    tags,
+    scopes,
+    version,
+    available_versions,
+    is_deprecated: is_deprecated ?? false,
+  };
+}
+
 /** Validates one listed item; returns the tool or the error for it. */
 export function parseTool(item: unknown, index: number): ComposioTool | ToolError {
+  const fast = parseToolFast(item);
+  if (fast) return fast;
   const parsed = composioToolSchema.safeParse(item);
   if (parsed.success) return parsed.data;
   const slug = typeof (item as { slug?: unknown })?.slug === "string"
@@ -155,40 +214,26 @@ export async function* listToolPages(
     };
     if (pinned) query[`toolkit_versions[${opts.toolkit}]`] = pinned;
     else query.toolkit_versions = "latest";
-    const res = await withComposioRetry(
-      () => composioRequest<unknown>(config, "GET", "/api/v3/tools", { query }),
-      opts.retry,
-    );
-    const body = pageSchema.safeParse(res.data);
-    if (!body.success) {
-      throw new ComposioError(
-        `GET /api/v3/tools: unexpected page shape (${body.error.issues[0]?.message})`,
-        res.status,
-        "invalid_response",
-        true,
-      );
-    }
-    const tools: ComposioTool[] = [];
-    const errors: ToolError[] = [];
-    for (const item of body.data.items) {
-      const parsed = parseTool(item, index++);
-      if (isToolError(parsed)) errors.push(parsed);
-      else tools.push(parsed);
-    }
-    pinned ??= tools[0]?.version ?? null;
-    yield { tools, errors, version: pinned, page };
-    cursor = body.data.next_cursor;
+    // The page is read in a function of its own and dropped here once yielded, so that
+    // nothing in this generator keeps it (the parsed JSON behind its tools) alive while
+    // the next page is fetched.
+    let read: ReadPage | null = await readToolPage(config, query, opts.retry, index);
+    const { status, next, wait } = read;
+    index += read.items;
+    pinned ??= read.tools[0]?.version ?? null;
+    yield { tools: read.tools, errors: read.errors, version: pinned, page };
+    read = null;
+    cursor = next;
     if (!cursor) return;
     if (seenCursors.has(cursor)) {
       throw new ComposioError(
         `GET /api/v3/tools: cursor repeated on page ${page}`,
-        res.status,
+        status,
         "invalid_response",
         false,
       );
     }
     seenCursors.add(cursor);
-    const wait = rateLimitWait(res);
     if (wait > 0) {
       const deadline = opts.retry?.deadline;
       if (wait > (opts.retry?.maxWaitMs ?? 30_000) || (deadline && Date.now() + wait > deadline)) {
@@ -203,6 +248,55 @@ export async function* listToolPages(
       await (opts.retry?.sleep ?? sleep)(wait);
     }
   }
+}
+
+interface ReadPage {
+  tools: ComposioTool[];
+  errors: ToolError[];
+  /** How many items the page listed. */
+  items: number;
+  status: number;
+  next: string | null;
+  /** rateLimitWait of the response. */
+  wait: number;
+}
+
+/** One page of `GET /api/v3/tools`, validated item by item (indexes from `index`). */
+async function readToolPage(
+  config: ComposioConfig,
+  query: Record<string, string | undefined>,
+  retry: RetryOptions | undefined,
+  index: number,
+): Promise<ReadPage> {
+  const res = await withComposioRetry(
+    () => composioRequest<unknown>(config, "GET", "/api/v3/tools", { query }),
+    retry,
+  );
+  const body = pageSchema.safeParse(res.data);
+  if (!body.success) {
+    throw new ComposioError(
+      `GET /api/v3/tools: unexpected page shape (${body.error.issues[0]?.message})`,
+      res.status,
+      "invalid_response",
+      true,
+    );
+  }
+  const tools: ComposioTool[] = [];
+  const errors: ToolError[] = [];
+  const { items, next_cursor } = body.data;
+  for (let i = 0; i < items.length; i++) {
+    const parsed = parseTool(items[i], index + i);
+    if (isToolError(parsed)) errors.push(parsed);
+    else tools.push(parsed);
+  }
+  return {
+    tools,
+    errors,
+    items: items.length,
+    status: res.status,
+    next: next_cursor,
+    wait: rateLimitWait(res),
+  };
 }
 
 /** All tools of a toolkit (every page) with the errors of malformed items. */

@@ -1,14 +1,17 @@
 // The catalog client against its own Composio sandbox (stack/composio_sandbox.ts), so these
 // tests need no stack and leave the shared sandbox alone.
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type ComposioSandbox, startComposioSandbox } from "../../../stack/composio_sandbox.ts";
 import { type ComposioConfig, ComposioError, type ComposioResponse } from "./composio.ts";
 import {
+  composioToolSchema,
   getTool,
   listAllTools,
   listToolkits,
   listToolPages,
   parseTool,
+  parseToolFast,
   rateLimitWait,
   type RetryOptions,
 } from "./composio_tools.ts";
@@ -138,6 +141,61 @@ Deno.test("parseTool fills Composio's optional fields", () => {
     available_versions: [],
     is_deprecated: false,
   });
+});
+
+Deno.test("parseToolFast accepts only what zod accepts, with zod's output", () => {
+  // Items near the schema's edges: every field present, missing, null, of another type.
+  // Mostly valid, so that many whole items are; now and then missing, null or anything.
+  const field = <T>(arb: fc.Arbitrary<T>) =>
+    fc.oneof(
+      { arbitrary: arb, weight: 30 },
+      { arbitrary: fc.constant(undefined), weight: 1 },
+      { arbitrary: fc.constant(null), weight: 1 },
+      { arbitrary: fc.anything(), weight: 1 },
+    );
+  const strings = fc.array(
+    fc.oneof({ arbitrary: fc.string(), weight: 30 }, { arbitrary: fc.anything(), weight: 1 }),
+    { maxLength: 3 },
+  );
+  const item = fc.record({
+    slug: field(fc.string({ maxLength: 3 })),
+    name: field(fc.string()),
+    description: field(fc.string()),
+    toolkit: field(fc.record({ slug: field(fc.string({ maxLength: 2 })) })),
+    input_parameters: field(fc.dictionary(fc.string(), fc.jsonValue())),
+    output_parameters: field(
+      fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.nat())),
+    ),
+    tags: field(strings),
+    scopes: field(strings),
+    version: field(fc.string({ maxLength: 2 })),
+    available_versions: field(strings),
+    is_deprecated: field(fc.boolean()),
+    extra: field(fc.string()),
+  }, { requiredKeys: ["slug", "name", "toolkit", "input_parameters", "version"] });
+  let accepted = 0;
+  fc.assert(
+    fc.property(fc.oneof({ arbitrary: item, weight: 4 }, fc.anything()), (v) => {
+      const fast = parseToolFast(v);
+      if (fast === null) return;
+      accepted++;
+      const zod = composioToolSchema.safeParse(v);
+      assert.ok(zod.success, "zod accepts what the fast path accepts");
+      assert.deepEqual(fast, zod.data);
+    }),
+    { numRuns: 2000 },
+  );
+  assert.ok(accepted > 50, `only ${accepted} items took the fast path`);
+  // The common case does take the fast path.
+  const tool = {
+    slug: "X_GET_Y",
+    name: "Get Y",
+    toolkit: { slug: "x" },
+    input_parameters: { type: "object" },
+    version: "1",
+    tags: ["readOnlyHint"],
+  };
+  assert.deepEqual(parseToolFast(tool), composioToolSchema.parse(tool));
 });
 
 Deno.test("rateLimitWait waits out an exhausted window only", () => {
