@@ -186,11 +186,42 @@ export function canonicalJsonOfData(value: unknown): string {
  * version is a new row. Synchronous (node:crypto): a catalog hashes thousands of tools.
  */
 export function contentHash(row: Omit<CatalogTool, "content_hash">): string {
+  return hashedContent(row).hash;
+}
+
+function hashedContent(row: Omit<CatalogTool, "content_hash">): { text: string; hash: string } {
   const { synced_version: _, ...content } = row;
-  return `sha256:${createHash("sha256").update(canonicalJsonOfData(content)).digest("hex")}`;
+  const text = canonicalJsonOfData(content);
+  return { text, hash: `sha256:${createHash("sha256").update(text).digest("hex")}` };
 }
 
 export function toCatalogTool(tool: ComposioToolInput, syncedVersion: string): CatalogTool {
   const row = normalizeTool(tool, syncedVersion);
   return { ...row, content_hash: contentHash(row) };
+}
+
+/** A tool_catalog row as JSON text, with the slug and hash it is compared by. */
+export interface CatalogToolText {
+  tool_slug: string;
+  content_hash: string;
+  /** The CatalogTool as a JSON object (keys in canonical order, then the two not hashed). */
+  json: string;
+}
+
+/**
+ * toCatalogTool's row as JSON text, reusing the canonical JSON the hash is taken over (the
+ * row is that object plus synced_version and content_hash): catalog-sync keeps a page's
+ * tools only as text while the next page is listed, and sends the changed ones to
+ * internal.catalog_upsert without serialising them again.
+ */
+export function toCatalogToolText(tool: ComposioToolInput, syncedVersion: string): CatalogToolText {
+  const row = normalizeTool(tool, syncedVersion);
+  const { text, hash } = hashedContent(row);
+  return {
+    tool_slug: row.tool_slug,
+    content_hash: hash,
+    json: `${text.slice(0, -1)},"synced_version":${JSON.stringify(syncedVersion)},"content_hash":${
+      JSON.stringify(hash)
+    }}`,
+  };
 }

@@ -9,6 +9,7 @@ import {
   normalizeTool,
   riskTier,
   toCatalogTool,
+  toCatalogToolText,
 } from "./catalog_normalize.ts";
 
 Deno.test("riskTier: hint tags first, then the slug's action verb", () => {
@@ -104,4 +105,14 @@ Deno.test("contentHash is sha256 of the canonical JSON without synced_version", 
   const row = normalizeTool(tool, "x");
   const { synced_version: _, ...content } = row;
   assert.equal(contentHash(row), `sha256:${await sha256Hex(canonicalJson(content))}`);
+});
+
+Deno.test("toCatalogToolText is toCatalogTool's row as JSON, with its slug and hash", () => {
+  for (const t of [tool, { ...tool, tags: [], scopes: [], description: "\u2028 \u{1F600}" }]) {
+    const row = toCatalogTool(t, "20250909_00");
+    const text = toCatalogToolText(t, "20250909_00");
+    assert.deepEqual(JSON.parse(text.json), row);
+    assert.equal(text.tool_slug, row.tool_slug);
+    assert.equal(text.content_hash, row.content_hash);
+  }
 });
