@@ -13,7 +13,7 @@
 // A tenant is synced under the lease `tenant:<id>`: a second invocation skips it (a warm scan
 // that finds the lease taken marks the tenant due instead, so the next tick catches up).
 import { z } from "zod";
-import { type CatalogTool, toCatalogTool } from "../_shared/catalog_normalize.ts";
+import { type CatalogToolText, toCatalogToolText } from "../_shared/catalog_normalize.ts";
 import { type ComposioConfig, composioConfig } from "../_shared/composio.ts";
 import { listToolPages } from "../_shared/composio_tools.ts";
 import type { Sql } from "../_shared/db.ts";
@@ -251,7 +251,7 @@ export async function syncToolkit(
   };
   // Sends the page's hashes first and the full definitions only of tools that differ, so
   // an unchanged catalog costs one small query per page and writes nothing.
-  const upsert = async (tools: CatalogTool[]) => {
+  const upsert = async (tools: CatalogToolText[]) => {
     const t0 = performance.now();
     const changed = new Set(
       (await sql<{ slug: string }[]>`
@@ -266,9 +266,11 @@ export async function syncToolkit(
       const batch = changed.size === tools.length
         ? tools
         : tools.filter((t) => changed.has(t.tool_slug));
+      // The rows' JSON text, joined: sent as text, as a jsonb parameter would be encoded again.
+      const json = `[${batch.map((t) => t.json).join(",")}]`;
       const [r] = await sql`
         select added, changed, unchanged, restored
-          from internal.catalog_upsert(${tenant}, ${toolkit}, ${sql.json(batch as never)})`;
+          from internal.catalog_upsert(${tenant}, ${toolkit}, ${json}::text::jsonb)`;
       counts.added += r.added;
       counts.changed += r.changed;
       counts.unchanged += r.unchanged;
@@ -276,57 +278,65 @@ export async function syncToolkit(
     }
     timing.upsert_ms += performance.now() - t1;
   };
-  try {
-    for await (
-      const page of listToolPages(config, {
-        toolkit,
-        limit: body.page_size ?? defaultPageSize,
-        retry: {
-          deadline,
-          onRetry: (err, delay, attempt) =>
-            ctx.log.warn("composio_retry", {
-              tenant_id: tenant,
-              toolkit,
-              status: err.status,
-              kind: err.kind,
-              delay_ms: delay,
-              attempt,
-            }),
-        },
-      })
-    ) {
-      lap("list_ms");
-      const tools: CatalogTool[] = [];
-      const slugs = new Set<string>();
-      for (const t of page.tools) {
-        if (t.toolkit.slug.toLowerCase() !== toolkit.toLowerCase() || slugs.has(t.slug)) {
-          counts.errors++;
-          ctx.log.warn("tool_skipped", {
-            tenant_id: tenant,
-            toolkit,
-            tool: t.slug,
-            reason: slugs.has(t.slug) ? "duplicate slug" : `toolkit ${t.toolkit.slug}`,
-          });
-          continue;
-        }
-        slugs.add(t.slug);
-        seen.push(t.slug);
-        tools.push(toCatalogTool(t, page.version ?? t.version));
-      }
-      for (const e of page.errors) {
-        counts.errors++;
-        // Present but unreadable: not vanished, so never deprecated for it.
-        if (e.slug) seen.push(e.slug);
-        ctx.log.warn("tool_invalid", {
+  const pages = listToolPages(config, {
+    toolkit,
+    limit: body.page_size ?? defaultPageSize,
+    retry: {
+      deadline,
+      onRetry: (err, delay, attempt) =>
+        ctx.log.warn("composio_retry", {
           tenant_id: tenant,
           toolkit,
-          tool: e.slug,
-          index: e.index,
-          error: e.message,
+          status: err.status,
+          kind: err.kind,
+          delay_ms: delay,
+          attempt,
+        }),
+    },
+  });
+  // The next page's rows as text, or null after the last page. The listed page itself is
+  // not kept past this function, so its parsed JSON can be collected while the page after
+  // it is fetched and this one is upserted.
+  const nextPage = async (): Promise<CatalogToolText[] | null> => {
+    const listed = await pages.next();
+    if (listed.done) return null;
+    lap("list_ms");
+    const page = listed.value;
+    const tools: CatalogToolText[] = [];
+    const slugs = new Set<string>();
+    for (const t of page.tools) {
+      if (t.toolkit.slug.toLowerCase() !== toolkit.toLowerCase() || slugs.has(t.slug)) {
+        counts.errors++;
+        ctx.log.warn("tool_skipped", {
+          tenant_id: tenant,
+          toolkit,
+          tool: t.slug,
+          reason: slugs.has(t.slug) ? "duplicate slug" : `toolkit ${t.toolkit.slug}`,
         });
+        continue;
       }
-      counts.fetched += tools.length;
-      lap("normalize_ms");
+      slugs.add(t.slug);
+      seen.push(t.slug);
+      tools.push(toCatalogToolText(t, page.version ?? t.version));
+    }
+    for (const e of page.errors) {
+      counts.errors++;
+      // Present but unreadable: not vanished, so never deprecated for it.
+      if (e.slug) seen.push(e.slug);
+      ctx.log.warn("tool_invalid", {
+        tenant_id: tenant,
+        toolkit,
+        tool: e.slug,
+        index: e.index,
+        error: e.message,
+      });
+    }
+    counts.fetched += tools.length;
+    lap("normalize_ms");
+    return tools;
+  };
+  try {
+    for (let tools = await nextPage(); tools; tools = await nextPage()) {
       await pending;
       mark = performance.now();
       if (tools.length && !body.dry_run) pending = upsert(tools);
@@ -335,6 +345,7 @@ export async function syncToolkit(
     await pending;
   } catch (err) {
     await pending.catch(() => {});
+    await pages.return(undefined).catch(() => {});
     throw err;
   }
   if (!body.dry_run) {
