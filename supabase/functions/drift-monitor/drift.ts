@@ -94,9 +94,11 @@ function latestFor(
   if (!p) {
     p = (async (): Promise<Latest> => {
       try {
-        // Only what the comparison needs is kept, page by page: a 10,000-tool toolkit's
-        // full definitions need not be in memory at once.
-        const slim: unknown[] = [];
+        // Only what the comparison needs is kept, page by page and as JSON text: neither a
+        // 10,000-tool toolkit's full definitions nor its parsed schemas need be in memory
+        // at once (the text is a fraction of the objects it was written from).
+        const parts: string[] = [];
+        let fetched = 0;
         for await (
           const page of listToolPages(config, {
             toolkit,
@@ -104,20 +106,21 @@ function latestFor(
             retry: { deadline: Date.now() + ctx.timeLeft() },
           })
         ) {
-          for (const t of page.tools) {
-            slim.push({
-              tool_slug: t.slug,
-              input_schema: t.input_parameters,
-              version: t.version,
-              available_versions: t.available_versions,
-            });
-          }
+          const slim = page.tools.map((t) => ({
+            tool_slug: t.slug,
+            input_schema: t.input_parameters,
+            version: t.version,
+            available_versions: t.available_versions,
+          }));
+          // The page's objects without the array's brackets, so that the parts join into one.
+          if (slim.length) parts.push(JSON.stringify(slim).slice(1, -1));
+          fetched += slim.length;
           for (const e of page.errors) {
             ctx.log.warn("tool_invalid", { toolkit, tool: e.slug, error: e.message });
           }
         }
-        ctx.count("fetched", slim.length);
-        return { json: JSON.stringify(slim) };
+        ctx.count("fetched", fetched);
+        return { json: `[${parts.join(",")}]` };
       } catch (err) {
         return { error: (err as Error).message };
       }
