@@ -14,7 +14,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import type { BenchContext } from "./main.ts";
 import { makeTenants, runWorker } from "./outbox_bench.ts";
-import { median, percentile } from "./machine.ts";
+import { median, percentile, postgresCpuUs } from "./machine.ts";
 
 export const title = "outbox-drain vs graphile-worker and pg-boss";
 
@@ -80,6 +80,10 @@ interface Row {
   p50: number | null;
   p95: number | null;
   cpuUs: number;
+  /** The worker's main thread only (what the Edge Runtime's CPU timer counts for ours). */
+  mainUs: number;
+  /** Postgres (every backend and background process) over the run, per job. */
+  pgUs: number;
   dead: number;
   calls: number;
   note?: string;
@@ -101,6 +105,8 @@ function aggregate(rs: Row[]): Row {
     p50: med((r) => r.p50),
     p95: med((r) => r.p95),
     cpuUs: med((r) => r.cpuUs)!,
+    mainUs: med((r) => r.mainUs)!,
+    pgUs: med((r) => r.pgUs)!,
     dead: med((r) => r.dead)!,
     rates: rs.map(rate),
   };
@@ -170,7 +176,8 @@ export async function run(ctx: BenchContext): Promise<string> {
     }
     const payload = "x".repeat(900);
     const idleTenant = (await makeTenants(sql, 1, 1))[0];
-    const idleCpu = Number((await runWorker(env, { tenant_id: idleTenant })).cpu_us);
+    const idle = await runWorker(env, { tenant_id: idleTenant });
+    const pgDataDir = join(env.STACK_DIR, "db", "data");
 
     const ours = async (concurrency: number): Promise<Row> => {
       await sandbox(env, "/_sandbox/reset", "POST");
@@ -185,6 +192,7 @@ export async function run(ctx: BenchContext): Promise<string> {
         from generate_series(1, ${jobs}) g,
              lateral (select (${tenants}::uuid[])[1 + g % 20] as t) x`;
       await admin`vacuum analyze public.outbox`;
+      const pg0 = postgresCpuUs(pgDataDir);
       const started = performance.now();
       const summary = await runWorker(env, {
         budget_ms: budgetS * 1000,
@@ -192,6 +200,7 @@ export async function run(ctx: BenchContext): Promise<string> {
         concurrency,
       });
       const secs = (performance.now() - started) / 1000;
+      const pgUs = postgresCpuUs(pgDataDir) - pg0;
       // The summary also counts envelopes of other tenants (seed rows): count ours.
       const [{ done }] = await sql`
         select count(*)::int as done from public.outbox
@@ -222,7 +231,9 @@ export async function run(ctx: BenchContext): Promise<string> {
         secs,
         p50: lat.length ? median(lat) : null,
         p95: lat.length ? percentile(lat, 95) : null,
-        cpuUs: (Number(summary.cpu_us) - idleCpu) / Math.max(done, 1),
+        cpuUs: (Number(summary.cpu_us) - Number(idle.cpu_us)) / Math.max(done, 1),
+        mainUs: (Number(summary.main_cpu_us) - Number(idle.main_cpu_us)) / Math.max(done, 1),
+        pgUs: pgUs / Math.max(done, 1),
         dead: dead?.n ?? -1,
         calls: lat.length,
       };
@@ -245,6 +256,7 @@ export async function run(ctx: BenchContext): Promise<string> {
         concurrency,
         tuned,
         budgetMs: budgetS * 1000,
+        pgDataDir,
       });
       const report = await sandbox(env, "/_sandbox/executions");
       const dead = await deadTuples(withDatabase(env.STACK_ADMIN_URL, db), schema);
@@ -264,6 +276,8 @@ export async function run(ctx: BenchContext): Promise<string> {
         p50: s.start_p50_ms as number | null,
         p95: s.start_p95_ms as number | null,
         cpuUs: Number(s.cpu_us) / Math.max(done, 1),
+        mainUs: Number(s.main_cpu_us) / Math.max(done, 1),
+        pgUs: Number(s.pg_cpu_us) / Math.max(done, 1),
         dead,
         calls: report.total,
         note: s.timed_out ? `stopped after ${budgetS} s` : undefined,
@@ -297,7 +311,8 @@ export async function run(ctx: BenchContext): Promise<string> {
           samples.set(key, prev);
           ctx.log(
             `round ${round + 1} c=${c} ${name}: ${row.done}/${jobs} in ${row.secs.toFixed(1)} s, ` +
-              `${(row.done / row.secs).toFixed(0)} jobs/s, cpu ${row.cpuUs.toFixed(0)} µs, ` +
+              `${(row.done / row.secs).toFixed(0)} jobs/s, cpu ${row.cpuUs.toFixed(0)} µs ` +
+              `(main ${row.mainUs.toFixed(0)}), postgres ${row.pgUs.toFixed(0)} µs, ` +
               `calls ${row.calls}, dead ${row.dead}`,
           );
         }
@@ -321,8 +336,8 @@ export async function run(ctx: BenchContext): Promise<string> {
     `(direct connection). Ours: one drain invocation (Deno), 20 tenants with concurrency_cap 24, ` +
     `writing one audit row and one evidence row per envelope.`,
     "",
-    "| system | config | concurrency | jobs done | jobs/s | enqueue→start p50 | p95 | CPU per job | dead tuples after | sandbox calls |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| system | config | concurrency | jobs done | jobs/s | enqueue→start p50 | p95 | worker CPU per job | of it main thread | Postgres CPU per job | dead tuples after | sandbox calls |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) =>
       `| ${r.system} | ${r.config} | ${r.concurrency} | ${r.done}${
         r.note?.startsWith("stopped") ? ` (${r.note})` : ""
@@ -330,7 +345,9 @@ export async function run(ctx: BenchContext): Promise<string> {
         (r.rates?.length ?? 0) > 1
           ? ` (${Math.min(...r.rates!).toFixed(0)}–${Math.max(...r.rates!).toFixed(0)})`
           : ""
-      } | ${fmtS(r.p50)} | ${fmtS(r.p95)} | ${r.cpuUs.toFixed(0)} µs | ${r.dead} | ${r.calls} |`
+      } | ${fmtS(r.p50)} | ${fmtS(r.p95)} | ${r.cpuUs.toFixed(0)} µs | ${r.mainUs.toFixed(0)} µs | ${
+        r.pgUs.toFixed(0)
+      } µs | ${r.dead} | ${r.calls} |`
     ),
     "",
     "| concurrency | ours jobs/s | tuned graphile-worker jobs/s | ours / tuned graphile-worker | tuned pg-boss jobs/s | ours / tuned pg-boss |",
@@ -356,7 +373,13 @@ export async function run(ctx: BenchContext): Promise<string> {
       "enqueue→start: peers, the enqueue timestamp in the payload to the handler's start; ours, " +
       "the envelope's created_at to the sandbox receiving its call. CPU per job: peers, the Node " +
       "process's cpuUsage() delta over the work phase (enqueueing and migration excluded) / jobs " +
-      "done; ours, the drain process's CPU minus an idle invocation's / envelopes. Dead tuples: " +
+      "done; ours, the drain process's CPU minus an idle invocation's / envelopes; \"of it main " +
+      "thread\": the same for the process's main (JS) thread alone, which is what the hosted " +
+      "Edge Runtime's per-worker CPU timer counts (fetch's I/O runs there; V8's GC and compiler " +
+      "threads do not). Postgres CPU per job: user+system CPU of every Postgres process (the " +
+      "postmaster, live backends, and exited ones through its cutime/cstime) over the same phase / " +
+      "jobs done; ours goes through the stack's pgbouncer (as functions do), whose CPU is in " +
+      "neither column. Dead tuples: " +
       "n_dead_tup summed over the peer's schema (graphile_worker, pgboss) or public.outbox, " +
       "read after the worker's connections closed (autovacuum may have run in between, for all " +
       "alike). Sandbox calls: execute requests the sandbox received (≥ jobs done; more means " +

@@ -1,6 +1,7 @@
 // Shared by the peer workers (graphile.mjs, pgboss.mjs): the job each peer runs — the same
 // Composio execute call the outbox drain makes — and the summary every worker prints.
 // Run with Node ≥ 22 from .stack/tools/peers (installed by bench/outbox_peers_bench.ts).
+import { readdirSync, readFileSync } from "node:fs";
 
 /** The options a worker gets as its only argument (JSON). */
 export function options() {
@@ -75,21 +76,62 @@ function percentile(xs, p) {
 }
 
 /**
- * Waits until every job is done or the budget is spent; returns the measured figures.
- * `cpu0`/`t0` are taken just before the worker starts (enqueueing is not counted).
+ * Postgres' CPU so far in µs (as bench/machine.ts postgresCpuUs): the postmaster with its
+ * exited children, plus every live child. Null without o.pgDataDir.
  */
-export async function measure(o, t, cpu0, t0) {
+function postgresCpuUs(o) {
+  if (!o.pgDataDir) return null;
+  const stat = (pid) => {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return s.slice(s.lastIndexOf(")") + 2).split(" ").map(Number);
+  };
+  const pm = Number(readFileSync(`${o.pgDataDir}/postmaster.pid`, "utf8").split("\n")[0]);
+  const f = stat(pm);
+  let ticks = f[11] + f[12] + f[13] + f[14];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const c = stat(name);
+      if (c[1] === pm) ticks += c[11] + c[12];
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10_000;
+}
+
+/** CPU time of this process's main thread in µs (Linux schedstat). */
+function mainThreadCpuUs() {
+  const ns = readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0];
+  return Number(ns) / 1000;
+}
+
+/** Call just before the worker starts: enqueueing and migrations are not measured. */
+export function started(o) {
+  return {
+    cpu: process.cpuUsage(),
+    main: mainThreadCpuUs(),
+    t0: performance.now(),
+    pg: postgresCpuUs(o),
+  };
+}
+
+/** Waits until every job is done or the budget is spent; returns the measured figures. */
+export async function measure(o, t, start) {
   let timer;
   const budget = new Promise((r) => (timer = setTimeout(r, o.budgetMs)));
   await Promise.race([t.finished, budget]);
   clearTimeout(timer);
-  const secs = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  const secs = (performance.now() - start.t0) / 1000;
+  const cpu = process.cpuUsage(start.cpu);
+  const pg = postgresCpuUs(o);
   return {
     done: t.done,
     errors: t.errors,
     secs,
     cpu_us: cpu.user + cpu.system,
+    main_cpu_us: mainThreadCpuUs() - start.main,
+    pg_cpu_us: pg === null ? null : pg - start.pg,
     start_p50_ms: percentile(t.latencies, 50),
     start_p95_ms: percentile(t.latencies, 95),
     timed_out: t.done < o.jobs,

@@ -3,7 +3,7 @@
 // Default config: graphile-worker's defaults; tuned: localQueue, completeJobBatchDelay 0 and a
 // pool sized for the concurrency.
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
-import { measure, options, payload, tracker } from "./common.mjs";
+import { measure, options, payload, started, tracker } from "./common.mjs";
 
 const o = options();
 const logger = new Logger(() => (level, message) => {
@@ -32,8 +32,7 @@ const tuning = o.tuned
     completeJobBatchDelay: 0,
   }
   : {};
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
+const start = started(o);
 const runner = await run({
   connectionString: o.url,
   concurrency: o.concurrency,
@@ -44,6 +43,6 @@ const runner = await run({
   },
   ...tuning,
 });
-const summary = await measure(o, t, cpu0, t0);
+const summary = await measure(o, t, start);
 await runner.stop();
 console.log(JSON.stringify({ ...summary, tuning }));

@@ -4,7 +4,7 @@
 // burstWhenBatchFull (each worker handles its batch one job at a time, so at most
 // `concurrency` calls are in flight, as in the other systems) and the minimum polling interval.
 import { PgBoss } from "pg-boss";
-import { measure, options, payload, tracker } from "./common.mjs";
+import { measure, options, payload, started, tracker } from "./common.mjs";
 
 const o = options();
 const queue = "execute";
@@ -33,11 +33,10 @@ const t = tracker(o.jobs);
 const tuning = o.tuned
   ? { batchSize: o.batchSize ?? 20, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 }
   : {};
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
+const start = started(o);
 await boss.work(queue, { localConcurrency: o.concurrency, ...tuning }, async (jobs) => {
   for (const job of jobs) await t.run(o, o.slug, `pb_${job.id}`, job.data);
 });
-const summary = await measure(o, t, cpu0, t0);
+const summary = await measure(o, t, start);
 await boss.stop({ graceful: true, timeout: 10_000, close: true });
 console.log(JSON.stringify({ ...summary, tuning }));
