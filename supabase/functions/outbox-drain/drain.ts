@@ -37,6 +37,14 @@ export const defaultBudgetMs = 45_000;
 export const defaultBatchSize = 100;
 export const defaultConcurrency = 8;
 export const defaultLeaseMs = 60_000;
+/**
+ * Envelopes per invocation when the body names no limit; what remains is chained (jobs.invoke),
+ * each invocation a new request with a CPU limit of its own. An envelope costs ~150–200 µs of
+ * main-thread CPU (bench/RESULTS.md), so a drain running to its 45 s budget would pass the
+ * hosted 2 s CPU limit after ~10,000 and be killed mid-batch, leaving its writes in flight
+ * unknown_outcome; 5,000 stay near 1 s.
+ */
+export const defaultLimit = 5_000;
 /** Never start a call with less lease than this left; the HTTP timeout stays below the lease. */
 const LEASE_MARGIN_MS = 1_000;
 const BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
@@ -121,7 +129,7 @@ export async function runDrain(
   const { body, sql } = ctx;
   const batchSize = body.batch_size ?? defaultBatchSize;
   const leaseMs = body.lease_ms ?? defaultLeaseMs;
-  const limit = body.limit ?? Infinity;
+  const limit = body.limit ?? defaultLimit;
   const worker = `${slug}/${ctx.runId}`;
   const composio = deps.composio ?? composioConfig();
   let processed = 0;

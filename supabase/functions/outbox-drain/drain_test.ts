@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { connect, env } from "../../../stack/testing.ts";
 import { main as cli } from "./cli.ts";
+import { defaultLimit } from "./drain.ts";
 import {
   audit,
   drain,
@@ -184,6 +185,28 @@ test("outbox-drain: 401 on our key halts the drain and gives the rest back", asy
   // The key works again: everything runs.
   await drain({ tenant_id: t });
   for (const id of [first, ...rest]) assert.equal((await row(sql, id)).status, "succeeded");
+});
+
+test("outbox-drain: an invocation stops at its default limit and says more remains", async () => {
+  // The default keeps one invocation inside the hosted CPU limit; the rest is chained.
+  await resetSandbox();
+  const t = await makeTenant(sql, { cap: 1_000 });
+  await sql`
+    insert into public.outbox (tenant_id, tool_slug, toolkit, arguments, connected_account_id,
+                               risk, read_only, trust_context)
+    select ${t}, 'GITHUB_LIST_ISSUES', 'github', ${sql.json(LIST)}, ${"ca_" + t}, 'low', true,
+           '{"score": 0.99}'
+    from generate_series(1, ${defaultLimit + 1})`;
+  const r = await drain({ tenant_id: t, batch_size: 1_000, concurrency: 32 });
+  assert.equal(r.status, 200);
+  const counts = r.json.counts as Record<string, number>;
+  assert.equal(counts.claimed, defaultLimit);
+  assert.equal(counts.succeeded, defaultLimit);
+  assert.equal(r.json.status, "partial");
+  assert.equal(r.json.remaining, true);
+  const [left] = await sql`
+    select count(*)::int as n from public.outbox where tenant_id = ${t} and status = 'pending'`;
+  assert.equal(left.n, 1);
 });
 
 test("outbox-drain: malformed, oversized and wrong-type requests are 4xx and write nothing", async () => {
