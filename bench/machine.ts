@@ -23,7 +23,10 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
-function procCpuTicks(pid: number | string, withChildren: boolean): { ppid: number; ticks: number } {
+function procCpuTicks(
+  pid: number | string,
+  withChildren: boolean,
+): { ppid: number; ticks: number } {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   // Fields after "(comm)": state ppid … utime(14) stime(15) cutime(16) cstime(17), 1-based.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
