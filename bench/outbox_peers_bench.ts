@@ -352,20 +352,24 @@ export async function run(ctx: BenchContext): Promise<string> {
       } µs | ${r.pgUs.toFixed(0)} µs | ${r.dead} | ${r.calls} |`
     ),
     "",
-    "| concurrency | ours jobs/s | tuned graphile-worker jobs/s | ours / tuned graphile-worker | tuned pg-boss jobs/s | ours / tuned pg-boss |",
-    "|---:|---:|---:|---:|---:|---:|",
+    "| concurrency | ours jobs/s | tuned graphile-worker jobs/s | ours / tuned graphile-worker | ours / graphile-worker's better config | tuned pg-boss jobs/s | ours / tuned pg-boss |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
   ];
   const levelsRun = [...new Set(rows.map((r) => r.concurrency))];
   for (const c of levelsRun) {
     const at = rows.filter((r) => r.concurrency === c);
     const ours = at.find((r) => r.system.startsWith("outbox"));
     const gw = at.find((r) => r.system === "graphile-worker" && r.config !== "defaults");
+    // Tuning does not always win on this machine: compare with the faster of the two as well.
+    const gwBest = Math.max(...at.filter((r) => r.system === "graphile-worker").map(rate));
     const pb = at.find((r) => r.system === "pg-boss" && r.config !== "defaults");
     if (!ours || !gw || !pb) continue;
     lines.push(
       `| ${c} | ${rate(ours).toFixed(0)} | ${rate(gw).toFixed(0)} | ${
         (rate(ours) / rate(gw)).toFixed(2)
-      } | ${rate(pb).toFixed(0)} | ${(rate(ours) / rate(pb)).toFixed(2)} |`,
+      } | ${(rate(ours) / gwBest).toFixed(2)} | ${rate(pb).toFixed(0)} | ${
+        (rate(ours) / rate(pb)).toFixed(2)
+      } |`,
     );
   }
   lines.push(
