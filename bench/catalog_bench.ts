@@ -53,6 +53,7 @@ async function measure(
 
 export async function run(ctx: BenchContext): Promise<string> {
   const { env } = ctx;
+  const { defaultPageSize } = await import("../supabase/functions/catalog-sync/sync.ts");
   const sql = postgres(env.STACK_POSTGRES_URL, { max: 2, onnotice: () => {} });
   try {
     const gen = await fetch(`${env.COMPOSIO_BASE_URL}/_sandbox/catalog/generate`, {
@@ -148,7 +149,7 @@ export async function run(ctx: BenchContext): Promise<string> {
       `Peak memory target < 128 MB (hosted limit 256 MB): peak is the process's resident ` +
       `high-water mark, "MB at start" what the process held before the job ran (Deno, ` +
       `modules, one connection). CPU is the function process's (hosted limit 2 s). ` +
-      `Pages of 500 tools (catalog-sync's default). Resync/first wall ratio: ` +
+      `Pages of ${defaultPageSize} tools (catalog-sync's default). Resync/first wall ratio: ` +
       `${(med((r) => r.resync.wall_ms) / med((r) => r.first.wall_ms)).toFixed(2)}.`,
     ].join("\n");
   } finally {

@@ -30,7 +30,7 @@ export const catalogSyncBody = z.strictObject({
   toolkit: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/i, "a toolkit slug").optional(),
   /** Warm scan: toolkit just connected; refresh it right after syncing. */
   warm: z.boolean().optional(),
-  /** Tools per Composio page (1–1000, default 500). */
+  /** Tools per Composio page (1–1000, default 250). */
   page_size: z.number().int().min(1).max(1000).optional(),
 }).refine((b) => !(b.toolkit || b.warm) || b.tenant_id, {
   message: "toolkit and warm need tenant_id",
@@ -68,10 +68,14 @@ function addCounts(into: SyncCounts, from: SyncCounts): void {
 class OutOfBudget extends Error {}
 
 /**
- * Tools per Composio page: fewer round trips than smaller pages, and less memory than
- * Composio's maximum of 1000 (bench/RESULTS.md: a 10,000-tool toolkit).
+ * Tools per Composio page. Memory sets it: a page is hashed and upserted while the next is
+ * listed, and V8 doubles its young generation once enough has survived its collections,
+ * which is what those two pages are while they are in use. On a 10,000-tool toolkit, pages
+ * of 250 kept the young generation at 16 MB semispaces and the first sync's peak at about
+ * 120 MB; from 300 up it grew to 32 MB and the peak to about 145 MB (bench/RESULTS.md,
+ * catalog jobs). Pages of 100 cost wall time instead: about 2.7 s for that first sync.
  */
-export const defaultPageSize = 500;
+export const defaultPageSize = 250;
 
 /** How many tenants a tick reads from the due list at a time. */
 const dueBatch = 20;
