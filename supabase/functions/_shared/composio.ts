@@ -187,10 +187,16 @@ export async function composioRequest<T = unknown>(
       data,
     );
   }
+  // Lazy: reading a Response's headers builds a Headers object, a cost an execute call (which
+  // never looks at them) would pay on every envelope.
   return {
     status: res.status,
     data: data as T,
-    headers: res.headers,
-    rateLimit: readRateLimit(res.headers),
+    get headers() {
+      return res.headers;
+    },
+    get rateLimit() {
+      return readRateLimit(res.headers);
+    },
   };
 }
