@@ -278,8 +278,8 @@ async function executeFloorDriver(calls: number, concurrency: number): Promise<v
   const { executeTool } = await import("../supabase/functions/_shared/composio_execute.ts");
   const config = composioConfig();
   const args = { owner: "acme", repo: "bench", title: "job", body: "x".repeat(900) };
-  const mainUs = () =>
-    Number(Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/schedstat`).split(" ")[0]) / 1000;
+  const { mainThreadCpuUs } = await import("../supabase/functions/outbox-drain/drain_worker.ts");
+  const mainUs = () => mainThreadCpuUs() ?? NaN;
   const batch = async (n: number) => {
     let next = 0;
     await Promise.all(Array.from({ length: concurrency }, async () => {

@@ -15,11 +15,11 @@ import {
 } from "./composio.ts";
 import type { ComposioToolInput } from "./catalog_normalize.ts";
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 // A JSON object taken as it is (no per-key copy: schemas are large and many).
-const jsonObject = z.custom<Record<string, unknown>>(
-  (v) => typeof v === "object" && v !== null && !Array.isArray(v),
-  "expected a JSON object",
-);
+const jsonObject = z.custom<Record<string, unknown>>(isObject, "expected a JSON object");
 const stringList = z.array(z.string()).nullish().transform((v) => v ?? []);
 
 /** A tool as Composio lists it; unknown fields are dropped. */
@@ -107,9 +107,6 @@ export function rateLimitWait(res: ComposioResponse<unknown>): number {
   const seconds = resetSeconds > 1e9 ? resetSeconds - Date.now() / 1000 : resetSeconds;
   return Math.max(0, Math.ceil(seconds * 1000));
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A copy of a nullish-or-string-array field as stringList gives it, or undefined if not one. */
 function stringListOf(v: unknown): string[] | undefined {

@@ -448,7 +448,7 @@ async function processBatch(
   const schemas = await loadSchemas(sql, [...missing.values()]);
 
   const settlements: Settlement[] = [];
-  const toSend: { env: Claimed }[] = [];
+  const toSend: Claimed[] = [];
   for (const env of batch) {
     const p = plan(
       env,
@@ -457,7 +457,7 @@ async function processBatch(
       (k) => schemas.get(k) ?? {},
       details,
     );
-    if (p.kind === "send") toSend.push(p);
+    if (p.kind === "send") toSend.push(p.env);
     else if (body.dry_run) {
       // A dry run decides and reports, and changes nothing but the leases it gives back.
       settlements.push({
@@ -476,24 +476,24 @@ async function processBatch(
 
   let halt: string | null = null;
   if (body.dry_run) {
-    for (const s of toSend) {
+    for (const e of toSend) {
       settlements.push({
         op: "release",
-        id: s.env.id,
-        token: s.env.lease_token,
+        id: e.id,
+        token: e.lease_token,
         reason: "dry_run",
         details,
       });
       ctx.count("would_execute");
     }
   } else if (toSend.length > 0) {
-    await sql`select public.outbox_mark_sending(${toSend.map((s) => s.env.id)}::uuid[],
-                                                ${toSend.map((s) => s.env.lease_token)}::uuid[])`;
+    await sql`select public.outbox_mark_sending(${toSend.map((e) => e.id)}::uuid[],
+                                                ${toSend.map((e) => e.lease_token)}::uuid[])`;
     const concurrency = body.concurrency ?? defaultConcurrency;
     let next = 0;
     const worker_ = async () => {
       while (next < toSend.length) {
-        const { env } = toSend[next++];
+        const env = toSend[next++];
         const leaseLeft = new Date(env.lease_expires_at).getTime() - Date.now() - LEASE_MARGIN_MS;
         if (halt !== null || leaseLeft < LEASE_MARGIN_MS) {
           // Not sent: give it back without consuming an attempt.

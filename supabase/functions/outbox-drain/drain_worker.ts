@@ -22,7 +22,7 @@ if (import.meta.main) {
 }
 
 /** CPU time of the main thread in µs, from its schedstat (Linux); null elsewhere. */
-function mainThreadCpuUs(): number | null {
+export function mainThreadCpuUs(): number | null {
   try {
     const ns = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/schedstat`).split(" ")[0];
     return Math.round(Number(ns) / 1000);
