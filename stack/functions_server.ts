@@ -5,12 +5,12 @@
 import { jwtVerify } from "jose";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { startApiGateway } from "./api_gateway.ts";
 import { freePort } from "./cluster.ts";
 import { jwtSecret } from "./keys.ts";
 import { projectRoot } from "./paths.ts";
 
-export interface FunctionsServerOptions {
-  port: number;
+export interface FunctionsRouterOptions {
   functionsDir: string;
   configFile: string;
   /** Environment of every function (SUPABASE_URL, keys, …); .env in functionsDir adds to it. */
@@ -18,10 +18,15 @@ export interface FunctionsServerOptions {
   log?: (line: string) => void;
 }
 
-export interface FunctionsServer {
-  url: string;
+export interface FunctionsRouter {
   slugs: string[];
+  /** Answers a request for /functions/v1/<slug>/… */
+  handle(req: Request): Promise<Response>;
   stop(): Promise<void>;
+}
+
+export interface FunctionsServer extends FunctionsRouter {
+  url: string;
 }
 
 interface FunctionProcess {
@@ -108,7 +113,10 @@ async function waitForPort(port: number, child: Deno.ChildProcess, slug: string)
   throw new Error(`function ${slug} did not start within 30 s`);
 }
 
-export async function startFunctionsServer(opts: FunctionsServerOptions): Promise<FunctionsServer> {
+/** Starts every function's process; the gateway mounts `handle` at /functions/v1. */
+export async function createFunctionsRouter(
+  opts: FunctionsRouterOptions,
+): Promise<FunctionsRouter> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const verify = readVerifyJwt(opts.configFile);
   const dotenv = await Deno.readTextFile(join(opts.functionsDir, ".env")).then(
@@ -214,16 +222,14 @@ export async function startFunctionsServer(opts: FunctionsServerOptions): Promis
     }
   }
 
-  const server = Deno.serve({ hostname: "127.0.0.1", port: opts.port, onListen: () => {} }, route);
   // Start every function now, so a function that fails at import says so at start.
   await Promise.all([...functions.values()].map((f) => spawn(f).catch((e) => log(e.message))));
 
   return {
-    url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
     slugs: [...functions.keys()],
+    handle: route,
     stop: async () => {
       stopping = true;
-      await server.shutdown();
       await Promise.all([...functions.values()].map(async (f) => {
         const c = f.child;
         if (!c) return;
@@ -232,6 +238,23 @@ export async function startFunctionsServer(opts: FunctionsServerOptions): Promis
         } catch { /* gone */ }
         await c.status;
       }));
+    },
+  };
+}
+
+/** The functions alone on a port of their own (tests of the functions server). */
+export async function startFunctionsServer(
+  opts: FunctionsRouterOptions & { port: number },
+): Promise<FunctionsServer> {
+  const router = await createFunctionsRouter(opts);
+  const gateway = startApiGateway({ port: opts.port });
+  gateway.mount("/functions/v1", router.handle);
+  return {
+    ...router,
+    url: gateway.url,
+    stop: async () => {
+      await gateway.stop();
+      await router.stop();
     },
   };
 }

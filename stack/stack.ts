@@ -12,7 +12,8 @@ import {
   stopCluster,
 } from "./cluster.ts";
 import { type ComposioSandbox, startComposioSandbox } from "./composio_sandbox.ts";
-import { type FunctionsServer, startFunctionsServer } from "./functions_server.ts";
+import { type ApiGateway, startApiGateway } from "./api_gateway.ts";
+import { createFunctionsRouter, type FunctionsRouter } from "./functions_server.ts";
 import { anonKey, jwtSecret, publishableKey, secretKey, serviceRoleKey } from "./keys.ts";
 import { applyMigrations, applySeed } from "./migrate.ts";
 import { functionsDir, projectRoot, seedFile } from "./paths.ts";
@@ -40,7 +41,9 @@ export interface StackOptions {
 export interface Stack {
   cluster: Cluster;
   pooler: Pooler;
-  functions: FunctionsServer;
+  /** The API port: /functions/v1 and the other services under their prefixes. */
+  api: ApiGateway;
+  functions: FunctionsRouter;
   composio: ComposioSandbox | null;
   /** True when this start created the cluster (and so seeded it). */
   created: boolean;
@@ -139,14 +142,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       SUPABASE_JWT_SECRET: jwtSecret,
       ...composioEnv,
     };
-    const functions = await startFunctionsServer({
-      port: opts.ports.api,
+    const api = startApiGateway({ port: opts.ports.api });
+    const functions = await createFunctionsRouter({
       functionsDir,
       configFile: join(projectRoot, "supabase", "config.toml"),
       env: functionsEnv,
       log: opts.functionLog,
     });
     stops.push(() => functions.stop());
+    // Stopped first (stops run in reverse): no request reaches a stopping service.
+    stops.push(() => api.stop());
+    api.mount("/functions/v1", functions.handle);
 
     // What jobs.invoke reads to call the functions from pg_cron through pg_net.
     await storeVaultSecrets(pgUrl, { project_url: apiUrl, service_role_key: serviceRoleKey });
@@ -162,6 +168,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     return {
       cluster,
       pooler,
+      api,
       functions,
       composio,
       created,

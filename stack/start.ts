@@ -42,7 +42,7 @@ if (args["reset-only"]) {
 const stack = await startStack({ dir, ports, durable: true });
 console.log(`
 Local stack is running. Ctrl-C stops it.
-  Functions   ${stack.functions.url}/functions/v1/<slug>   (${
+  Functions   ${stack.api.url}/functions/v1/<slug>   (${
   stack.functions.slugs.join(", ") || "none yet"
 })
   Postgres    ${stack.postgresUrl}
