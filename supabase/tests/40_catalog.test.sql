@@ -3,7 +3,7 @@
 -- due marks, the trickle schedule and its bucket-bounded enqueue, the drift record with its
 -- audit row and webhook, and the warm-scan trigger. Everything is rolled back.
 begin;
-select plan(41);
+select plan(44);
 
 insert into public.tenants (id, name) values
   ('40000000-0000-0000-0000-0000000000c1', 'catalog test tenant');
@@ -212,6 +212,24 @@ update public.connected_accounts set status = 'active'
 select is((select count(*)::int from net.http_request_queue
             where url like '%/functions/v1/catalog-sync'),
           1, 'staying active invokes nothing more');
+
+-- Never synced: due at once (20261203090000_catalog_due_when_never_synced).
+insert into public.tenants (id, name) values
+  ('40000000-0000-0000-0000-0000000000c2', 'never synced');
+select ok(exists (select 1 from internal.catalog_sync_due
+                   where tenant_id = '40000000-0000-0000-0000-0000000000c2' and due_at <= now()),
+          'a new tenant is due for catalog-sync at once');
+delete from internal.catalog_sync_due where tenant_id = '40000000-0000-0000-0000-0000000000c2';
+insert into public.connected_accounts (tenant_id, toolkit, status)
+values ('40000000-0000-0000-0000-0000000000c2', 'kit', 'initiated');
+select ok(not exists (select 1 from internal.catalog_sync_due
+                       where tenant_id = '40000000-0000-0000-0000-0000000000c2'),
+          'an account that is not active yet marks nothing (the warm scan covers it later)');
+insert into public.connected_accounts (tenant_id, toolkit, status)
+values ('40000000-0000-0000-0000-0000000000c2', 'imported', 'active');
+select ok(exists (select 1 from internal.catalog_sync_due
+                   where tenant_id = '40000000-0000-0000-0000-0000000000c2' and due_at <= now()),
+          'an account that arrives active (an import) marks its tenant due at once');
 
 select * from finish();
 rollback;

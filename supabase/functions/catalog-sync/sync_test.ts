@@ -164,13 +164,15 @@ Deno.test(
 );
 
 Deno.test(
-  "sync: the tick drains due tenants",
+  "sync: a tenant never synced (its account imported active) is due at once; the tick syncs it",
   withSql(async (sql) => {
     await sandbox("POST", "reset");
     const kit = `kit${rand()}`;
     await sandbox("POST", "catalog/generate", { toolkit: kit, count: 10 });
     const tenant = await newTenant(sql, kit);
-    await sql`select internal.catalog_mark_due(${tenant})`;
+    const marked = await sql`
+      select 1 from internal.catalog_sync_due where tenant_id = ${tenant} and due_at <= now()`;
+    assert.equal(marked.length, 1, "due without a nightly mark");
     const res = await callJob("catalog-sync", { budget_ms: 30_000 });
     assert.notEqual(res.status, "failed", JSON.stringify(res));
     const due = await sql`select 1 from internal.catalog_sync_due where tenant_id = ${tenant}`;
