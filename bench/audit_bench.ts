@@ -64,7 +64,9 @@ export async function run(ctx: BenchContext): Promise<string> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const paused: number[] = [];
   try {
-    for (const r of await sql`update cron.job set active = false where active returning jobid`) {
+    // cron.alter_job: postgres may only read cron.job, as on hosted.
+    for (const r of await sql`select jobid from cron.job where active`) {
+      await sql`select cron.alter_job(${r.jobid}::bigint, active := false)`;
       paused.push(Number(r.jobid));
     }
     await sql.unsafe(`
@@ -165,7 +167,7 @@ ${rowsMd}
   } finally {
     await sql.unsafe("drop schema if exists bench_audit cascade").catch(() => {});
     if (paused.length > 0) {
-      await sql`update cron.job set active = true where jobid = any(${paused}::bigint[])`;
+      for (const job of paused) await sql`select cron.alter_job(${job}::bigint, active := true)`;
     }
     await sql.end();
   }

@@ -44,7 +44,7 @@ const stack = await startStack({
   functionLog: () => {},
 });
 // Only what a benchmark starts runs: no schedule fires in the middle of a measurement.
-await pauseJobSchedules(stack.adminUrl);
+await pauseJobSchedules(stack.postgresUrl);
 // Benchmarks read the stack's variables as tests do.
 for (const [k, v] of Object.entries(stack.env)) Deno.env.set(k, v);
 

@@ -19,19 +19,60 @@ create extension pg_net with schema extensions;
 select :'with_cron' = 'on' as with_cron \gset
 \if :with_cron
 create extension pg_cron with schema pg_catalog;
-grant usage on schema cron to postgres;
-grant all on all tables in schema cron to postgres;
-grant all on all sequences in schema cron to postgres;
+-- What hosted gives postgres on cron, no more: supabase/postgres
+-- ansible/files/postgresql_extension_custom_scripts/pg_cron/after-create.sql and
+-- migrations/db/migrations/20231020085357_revoke_writes_on_cron_job_from_postgres.sql.
+-- postgres may only SELECT cron.job (schedules change through cron.schedule,
+-- cron.unschedule and cron.alter_job) and may use every cron function, alter_job included.
+grant usage on schema cron to postgres with grant option;
+grant all on all functions in schema cron to postgres with grant option;
+alter default privileges for user supabase_admin in schema cron grant all
+  on sequences to postgres with grant option;
+alter default privileges for user supabase_admin in schema cron grant all
+  on tables to postgres with grant option;
+alter default privileges for user supabase_admin in schema cron grant all
+  on functions to postgres with grant option;
+grant all privileges on all tables in schema cron to postgres with grant option;
+revoke all on table cron.job from postgres;
+grant select on table cron.job to postgres with grant option;
 \endif
 
--- pg_net and Vault: usable by postgres and service_role, as on hosted.
-grant usage on schema net to postgres, service_role;
-grant all on all tables in schema net to postgres, service_role;
-grant all on all sequences in schema net to postgres, service_role;
-grant execute on all functions in schema net to postgres, service_role;
-grant usage on schema vault to postgres, service_role;
-grant select, delete on vault.secrets, vault.decrypted_secrets to postgres, service_role;
-grant execute on all functions in schema vault to postgres, service_role;
+-- pg_net, as hosted: the extension grants its schema and tables to PUBLIC (pg_net.sql), and
+-- supabase/postgres' grant_pg_net_access event trigger
+-- (migrations/db/init-scripts/00000000000003-post-setup.sql) makes http_get / http_post
+-- SECURITY DEFINER and executable by postgres and the API roles only.
+alter function net.http_get(url text, params jsonb, headers jsonb, timeout_milliseconds integer)
+  security definer;
+alter function net.http_post(url text, body jsonb, params jsonb, headers jsonb,
+                             timeout_milliseconds integer) security definer;
+alter function net.http_get(url text, params jsonb, headers jsonb, timeout_milliseconds integer)
+  set search_path = net;
+alter function net.http_post(url text, body jsonb, params jsonb, headers jsonb,
+                             timeout_milliseconds integer) set search_path = net;
+revoke all on function net.http_get(url text, params jsonb, headers jsonb,
+                                    timeout_milliseconds integer) from public;
+revoke all on function net.http_post(url text, body jsonb, params jsonb, headers jsonb,
+                                     timeout_milliseconds integer) from public;
+grant execute on function net.http_get(url text, params jsonb, headers jsonb,
+                                       timeout_milliseconds integer)
+  to postgres, anon, authenticated, service_role;
+grant execute on function net.http_post(url text, body jsonb, params jsonb, headers jsonb,
+                                        timeout_milliseconds integer)
+  to postgres, anon, authenticated, service_role;
+grant usage on schema net to postgres, anon, authenticated, service_role;
+
+-- Vault, as hosted: supabase/postgres
+-- ansible/files/postgresql_extension_custom_scripts/supabase_vault/after-create.sql (with the
+-- service_role grants of supabase/postgres#1539). vault._crypto_decrypt is this stand-in's
+-- name for the decrypting function the decrypted_secrets view calls.
+grant usage on schema vault to postgres with grant option;
+grant select, delete on vault.secrets, vault.decrypted_secrets to postgres with grant option;
+grant execute on function vault.create_secret, vault.update_secret, vault._crypto_decrypt
+  to postgres with grant option;
+grant usage on schema vault to service_role;
+grant select, delete on vault.secrets, vault.decrypted_secrets to service_role;
+grant execute on function vault.create_secret, vault.update_secret, vault._crypto_decrypt
+  to service_role;
 
 -- auth: the parts Postgres code relies on (users for foreign keys, the claim helpers).
 create schema auth;

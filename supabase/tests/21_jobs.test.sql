@@ -3,7 +3,7 @@
 -- the housekeeping schedules. Runs as postgres; everything is rolled back, so no request
 -- is ever sent (pg_net sends after commit). The real pg_cron tick: stack/jobs_cron_test.ts.
 begin;
-select plan(26);
+select plan(36);
 
 select lives_ok($$select jobs.register('t-alpha', 20000, 60)$$, 'register a job');
 select lives_ok($$select jobs.register('t-alpha', 30000, 120)$$, 'register again: an update');
@@ -29,18 +29,27 @@ select results_eq(
 select is((select slug from jobs.invocations i join invoked v on v.id = i.request_id), 't-alpha',
           'the request is mapped to its job for health');
 
--- Missing secrets: the error names them (the deletes are rolled back).
+-- Missing secrets: nothing is sent, the job is recorded as not configured once (the deletes
+-- are rolled back).
 delete from vault.secrets where name = 'service_role_key';
-select throws_ok($$select jobs.invoke('t-alpha')$$, 'P0001',
-                 'jobs.invoke(t-alpha): missing Vault secret: service_role_key',
-                 'without service_role_key, invoke fails naming it');
+select is(jobs.invoke('t-alpha'), null, 'without service_role_key, invoke sends nothing');
 delete from vault.secrets where name = 'project_url';
-select throws_ok($$select jobs.invoke('t-alpha')$$, 'P0001',
-                 'jobs.invoke(t-alpha): missing Vault secrets: project_url, service_role_key',
-                 'without both, invoke fails naming both');
+select is(jobs.invoke('t-alpha'), null, 'without both, invoke sends nothing');
 select is((select count(*)::int from net.http_request_queue q
             where q.url like '%/functions/v1/t-alpha' and q.id > (select id from invoked)),
           0, 'nothing was queued without the secrets');
+select results_eq($$select missing, skipped from jobs.not_configured where slug = 't-alpha'$$,
+                  $$values (array['project_url', 'service_role_key'], 2)$$,
+                  'one not_configured row for the job, naming what is missing, counting skips');
+select results_eq(
+  $$select not_configured, failing, silent, invocation_errors from jobs.health where job = 't-alpha'$$,
+  $$values ('missing Vault secrets: project_url, service_role_key'::text, false, false, 0)$$,
+  'health shows it once as not configured, not as failures');
+select vault.create_secret('http://127.0.0.1:1', 'project_url');
+select vault.create_secret('a-key', 'service_role_key');
+select isnt(jobs.invoke('t-alpha'), null, 'with the secrets back, invoke sends again');
+select is((select count(*)::int from jobs.not_configured where slug = 't-alpha'), 0,
+          '... and the not-configured state is cleared');
 
 -- --- schedules --------------------------------------------------------------------------
 create temporary table sched as
@@ -59,9 +68,21 @@ select is(jobs.pause('t-alpha'), 2, 'pause reports both schedules');
 select is(array(select active from cron.job where jobname like 't-alpha-%'), array[false, false],
           'paused: both pg_cron jobs inactive');
 select is((select paused from jobs.health where job = 't-alpha'), true, 'health shows it paused');
+select is(jobs.is_paused('t-alpha'), true, 'jobs.is_paused agrees');
 select is(jobs.resume('t-alpha'), 2, 'resume reports both schedules');
 select is(array(select active from cron.job where jobname like 't-alpha-%'), array[true, true],
           'resumed: both active');
+select is(jobs.is_paused('t-alpha'), false, 'resumed: not paused');
+select is(jobs.is_paused('t-no-schedules'), false, 'a job without schedules is not paused');
+
+-- As on hosted, postgres may read cron.job but not write it: pause and resume go through
+-- cron.alter_job.
+select throws_ok($$update cron.job set active = false where jobname = 't-alpha-every-5'$$,
+                 '42501', null, 'postgres cannot UPDATE cron.job (SELECT only, as on hosted)');
+select throws_ok($$delete from cron.job where jobname = 't-alpha-every-5'$$,
+                 '42501', null, 'postgres cannot DELETE from cron.job');
+select throws_ok($$insert into cron.job (schedule, command) values ('* * * * *', 'select 1')$$,
+                 '42501', null, 'postgres cannot INSERT into cron.job');
 select lives_ok($$select jobs.unschedule('t-alpha-hourly')$$, 'unschedule by name');
 select is(array(select jobname::text from cron.job where jobname like 't-alpha-%'),
           array['t-alpha-every-5'], 'the pg_cron job is gone, the other stays');

@@ -174,12 +174,12 @@ export async function runJob<S extends z.ZodType<JobBody>>(
 
   const depth = body.depth ?? 0;
   if (summary.remaining && body.chain !== false && !body.dry_run && depth < maxChainDepth) {
-    // Queued through pg_net, sent after this statement commits. A paused job (every schedule
-    // inactive: jobs.pause) stops chaining too, so pausing really stops it.
-    const queued = await sql`
-      select jobs.invoke(${def.slug}, ${sql.json({ ...body, depth: depth + 1 })})
-      from jobs.health where job = ${def.slug} and not paused`;
-    summary.reinvoked = queued.length > 0;
+    // Queued through pg_net, sent after this statement commits. A paused job stops chaining
+    // too, so pausing really stops it; without Vault secrets nothing is sent (request NULL).
+    const [queued] = await sql`
+      select jobs.invoke(${def.slug}, ${sql.json({ ...body, depth: depth + 1 })}) as request
+      where not jobs.is_paused(${def.slug})`;
+    summary.reinvoked = queued?.request != null;
   }
   log.info("job_finished", {
     status: summary.status,
