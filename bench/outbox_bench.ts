@@ -109,7 +109,7 @@ export async function run(ctx: BenchContext): Promise<string> {
     // Idle invocation: process start-up and one empty claim.
     const idleTenant = (await makeTenants(sql, 1, 1))[0];
     const idle = await runWorker(env, { tenant_id: idleTenant });
-    const pgDataDir = join(env.STACK_DIR, "db", "data");
+    const pgDataDir = join(env.STACK_SERVER_DIR, "db", "data");
 
     lines.push(
       `${jobs} envelopes per row, ~1 KB arguments (GITHUB_CREATE_ISSUE), 20 tenants with ` +

@@ -177,7 +177,7 @@ export async function run(ctx: BenchContext): Promise<string> {
     const payload = "x".repeat(900);
     const idleTenant = (await makeTenants(sql, 1, 1))[0];
     const idle = await runWorker(env, { tenant_id: idleTenant });
-    const pgDataDir = join(env.STACK_DIR, "db", "data");
+    const pgDataDir = join(env.STACK_SERVER_DIR, "db", "data");
 
     const ours = async (concurrency: number): Promise<Row> => {
       await sandbox(env, "/_sandbox/reset", "POST");

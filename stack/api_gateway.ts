@@ -2,6 +2,8 @@
 // path prefix (/functions/v1 today; /auth/v1, /realtime/v1, /storage/v1 as they are added).
 // A service gets the request untouched, so it can read the whole path or upgrade it.
 
+import { StackError } from "./errors.ts";
+
 export type ServiceHandler = (req: Request) => Response | Promise<Response>;
 
 export interface ApiGateway {
@@ -20,14 +22,26 @@ function notFound(path: string): Response {
 
 export function startApiGateway(opts: { port: number }): ApiGateway {
   const services: Array<{ prefix: string; handler: ServiceHandler }> = [];
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: opts.port, onListen: () => {} },
-    (req) => {
-      const path = new URL(req.url).pathname;
-      const service = services.find((s) => path === s.prefix || path.startsWith(`${s.prefix}/`));
-      return service ? service.handler(req) : notFound(path);
-    },
-  );
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve(
+      { hostname: "127.0.0.1", port: opts.port, onListen: () => {} },
+      (req) => {
+        const path = new URL(req.url).pathname;
+        const service = services.find((s) => path === s.prefix || path.startsWith(`${s.prefix}/`));
+        return service ? service.handler(req) : notFound(path);
+      },
+    );
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new StackError(
+        `serving the API on port ${opts.port}`,
+        `port ${opts.port} is already in use`,
+        "stop whatever listens there (another `deno task start`?) or pass --base-port",
+      );
+    }
+    throw err;
+  }
   const port = (server.addr as Deno.NetAddr).port;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,7 +1,9 @@
 // A project-local PostgreSQL 15 cluster shaped like hosted Supabase: initdb with superuser
 // supabase_admin, pg_cron preloaded, roles and platform extensions bootstrapped.
 import { join } from "node:path";
+import { basename } from "node:path";
 import { isRoot, run, runOrThrow } from "./command.ts";
+import { StackError } from "./errors.ts";
 import { pgBinDir, projectRoot } from "./paths.ts";
 
 export interface Cluster {
@@ -61,18 +63,28 @@ const hba = [
   "",
 ].join("\n");
 
+/**
+ * Runs a SQL file of the project as the superuser. psql runs as the postgres OS user, which
+ * may not be able to read the clone (a home folder of mode 0700): the file goes in on stdin.
+ */
 async function psqlFile(c: Cluster, file: string, db: string, vars: Record<string, string> = {}) {
   const args = [pg("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir(c), "-p"];
-  args.push(String(c.port), "-U", "supabase_admin", "-d", db, "-f", file);
+  args.push(String(c.port), "-U", "supabase_admin", "-d", db, "-f", "-");
   for (const [k, v] of Object.entries(vars)) args.push("-v", `${k}=${v}`);
-  await runOrThrow(args, { user: osUser });
+  await runOrThrow(args, {
+    user: osUser,
+    stdin: await Deno.readTextFile(file),
+    what: `bootstrapping database ${db} (${basename(file)})`,
+    fix: "this is a bug of the local stack; the full output says which statement",
+  });
 }
 
 /** Runs SQL as the superuser through the cluster's socket. */
 export async function psqlAdmin(c: Cluster, sql: string, db = "postgres"): Promise<string> {
   const args = [pg("psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", socketDir(c)];
-  args.push("-p", String(c.port), "-U", "supabase_admin", "-d", db, "-c", sql);
-  return (await runOrThrow(args, { user: osUser })).stdout.trim();
+  args.push("-p", String(c.port), "-U", "supabase_admin", "-d", db, "-f", "-");
+  return (await runOrThrow(args, { user: osUser, stdin: sql, what: "running SQL as superuser" }))
+    .stdout.trim();
 }
 
 /** initdb, configuration and role bootstrap; leaves the cluster running. */
@@ -91,7 +103,13 @@ export async function initCluster(c: Cluster): Promise<void> {
     "--auth-local=trust",
     "--auth-host=scram-sha-256",
     ...(c.durable ? [] : ["--no-sync"]),
-  ], { user: osUser });
+  ], {
+    user: osUser,
+    what: `creating the cluster in ${c.dir}`,
+    fix: osUser
+      ? `the ${osUser} OS user must be able to enter every folder above it`
+      : "check that the folder is writable",
+  });
   await Deno.writeTextFile(join(dataDir(c), "postgresql.auto.conf"), config(c), { append: true });
   await Deno.writeTextFile(join(dataDir(c), "pg_hba.conf"), hba);
   await startCluster(c);
@@ -120,14 +138,27 @@ export async function isRunning(c: Cluster): Promise<boolean> {
 
 export async function startCluster(c: Cluster): Promise<void> {
   if (await isRunning(c)) return;
-  await runOrThrow([pg("pg_ctl"), "start", "-w", "-t", "60", "-D", dataDir(c), "-l", logFile(c)], {
-    user: osUser,
-  }).catch(async (e) => {
+  const started = await run(
+    [pg("pg_ctl"), "start", "-w", "-t", "60", "-D", dataDir(c), "-l", logFile(c)],
+    { user: osUser },
+  );
+  if (started.code !== 0) {
     const log = await Deno.readTextFile(logFile(c)).catch(() => "");
-    throw new Error(
-      `${e.message}\n--- ${logFile(c)} ---\n${log.split("\n").slice(-15).join("\n")}`,
+    const fatal = log.split("\n").filter((l) => /FATAL|PANIC|could not/.test(l)).pop();
+    const portTaken = /could not bind|Address already in use/i.test(log);
+    throw new StackError(
+      `starting Postgres on port ${c.port}`,
+      portTaken
+        ? `port ${c.port} is already in use`
+        : (fatal?.replace(/^.*?(FATAL|PANIC):\s*/, "") ?? `pg_ctl exited with ${started.code}`),
+      portTaken
+        ? "stop whatever listens there (another `deno task start`?) or pass --base-port"
+        : `see ${logFile(c)}`,
+      `${started.stderr}${started.stdout}\n--- ${logFile(c)} ---\n${
+        log.split("\n").slice(-30).join("\n")
+      }`,
     );
-  });
+  }
 }
 
 export async function stopCluster(c: Cluster, mode: "fast" | "immediate" = "fast") {

@@ -1,4 +1,5 @@
 // Running external programs (apt, initdb, pg_ctl, pg_prove) with a clear error on failure.
+import { StackError } from "./errors.ts";
 
 export interface RunOptions {
   cwd?: string;
@@ -8,6 +9,9 @@ export interface RunOptions {
   /** Stream output to our stdout/stderr instead of capturing it. */
   inherit?: boolean;
   stdin?: string;
+  /** For the error line when it fails: the step ("creating the cluster") and what to do. */
+  what?: string;
+  fix?: string;
 }
 
 export interface RunResult {
@@ -48,12 +52,22 @@ export async function run(cmd: string[], opts: RunOptions = {}): Promise<RunResu
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** Runs a program and throws, with its stderr, when it exits non-zero. */
+/**
+ * Runs a program and throws a StackError when it exits non-zero: the step, the program's
+ * last line of complaint and what to do; its whole output goes into the error's details.
+ */
 export async function runOrThrow(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
   const res = await run(cmd, opts);
   if (res.code !== 0) {
-    const tail = (res.stderr || res.stdout).trim().split("\n").slice(-15).join("\n");
-    throw new Error(`${cmd.join(" ")} exited with ${res.code}\n${tail}`);
+    const output = (res.stderr || res.stdout).trim();
+    const last = output.split("\n").filter((l) => l.trim()).pop() ?? "";
+    const program = cmd[0].split("/").pop();
+    throw new StackError(
+      opts.what ?? `running ${program}`,
+      `${program} exited with ${res.code}${last ? `: ${last.trim()}` : ""}`,
+      opts.fix ?? "",
+      `$ ${cmd.join(" ")}\n${output}`,
+    );
   }
   return res;
 }

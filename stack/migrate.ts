@@ -2,8 +2,9 @@
 // supabase_migrations.schema_migrations exactly as the Supabase CLI does (so `supabase
 // migration list --db-url` agrees); rolls back with supabase/rollbacks/<same name>.sql.
 import postgres from "postgres";
-import { basename, join } from "node:path";
-import { migrationsDir, rollbacksDir } from "./paths.ts";
+import { createHash } from "node:crypto";
+import { basename, join, relative } from "node:path";
+import { migrationsDir, projectRoot, rollbacksDir } from "./paths.ts";
 
 /** `<version>_<name>.sql`, the CLI's pattern. */
 const migrationFile = /^([0-9]+)_(.*)\.sql$/;
@@ -223,12 +224,23 @@ export async function rollbackMigrations(
   }
 }
 
-/** Runs supabase/seed.sql as postgres, as `supabase db reset` does. */
+/**
+ * Runs supabase/seed.sql as postgres, as `supabase db reset` does, and records it in
+ * supabase_migrations.seed_files (path relative to the project, sha256 of the text) as the
+ * CLI does, in the same transaction: a seed is either in and recorded, or neither.
+ */
 export async function applySeed(url: string, file: string): Promise<void> {
   const text = await Deno.readTextFile(file);
+  const hash = createHash("sha256").update(text).digest("hex");
   const sql = connect(url);
   try {
-    await sql.begin((tx) => tx.unsafe(text).simple());
+    await sql.begin(async (tx) => {
+      await tx.unsafe(text).simple();
+      await tx`
+        insert into supabase_migrations.seed_files (path, hash)
+        values (${relative(projectRoot, file)}, ${hash})
+        on conflict (path) do update set hash = excluded.hash`;
+    });
   } catch (err) {
     throw new MigrationError(file, describe(err, text));
   } finally {

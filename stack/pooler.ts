@@ -3,6 +3,7 @@
 // advisory locks, SET) fails here as it would there.
 import { join } from "node:path";
 import { asUser, isRoot, runOrThrow } from "./command.ts";
+import { StackError } from "./errors.ts";
 
 export interface Pooler {
   port: number;
@@ -64,7 +65,19 @@ export async function startPooler(
       (await Deno.connect({ hostname: "127.0.0.1", port: opts.port })).close();
       break;
     } catch {
-      if (i > 100) throw new Error(`pgbouncer did not start:\n${stderr}`);
+      if (i > 100) {
+        const last = stderr.trim().split("\n").pop() ?? "";
+        throw new StackError(
+          `starting the pooler (pgbouncer) on port ${opts.port}`,
+          /Address already in use/i.test(stderr)
+            ? `port ${opts.port} is already in use`
+            : last || "it did not accept connections within 5 s",
+          /Address already in use/i.test(stderr)
+            ? "stop whatever listens there or pass --base-port"
+            : `see ${ini}`,
+          stderr,
+        );
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }

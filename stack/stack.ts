@@ -17,6 +17,7 @@ import { createFunctionsRouter, type FunctionsRouter } from "./functions_server.
 import { anonKey, jwtSecret, publishableKey, secretKey, serviceRoleKey } from "./keys.ts";
 import { applyMigrations, applySeed } from "./migrate.ts";
 import { functionsDir, projectRoot, seedFile } from "./paths.ts";
+import { type StackLayout, stackLayout } from "./layout.ts";
 import { PgNetWorker } from "./pg_net_worker.ts";
 import { type Pooler, startPooler } from "./pooler.ts";
 
@@ -47,6 +48,7 @@ export interface Stack {
   composio: ComposioSandbox | null;
   /** True when this start created the cluster (and so seeded it). */
   created: boolean;
+  layout: StackLayout;
   adminUrl: string;
   postgresUrl: string;
   /** Environment handed to tests and tools: where everything is. */
@@ -55,24 +57,42 @@ export interface Stack {
 }
 
 /**
+ * A new cluster is marked pending from before initdb until its seed is in. A cluster still
+ * marked is a first start that was interrupted (Ctrl-C while migrations applied, a failed
+ * seed): it holds nothing of the user's yet, so it is rebuilt from scratch.
+ */
+const pendingMark = (cluster: Cluster) => join(cluster.dir, "FIRST_START_PENDING");
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Creates (first time) or starts the cluster, applies new migrations and seeds a new
  * cluster. Leaves Postgres running.
  */
 export async function prepareDatabase(
   opts: Pick<StackOptions, "dir" | "ports" | "durable" | "log">,
-): Promise<{ cluster: Cluster; created: boolean; pgUrl: string }> {
+): Promise<{ cluster: Cluster; created: boolean; pgUrl: string; layout: StackLayout }> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  const cluster: Cluster = {
-    dir: join(opts.dir, "db"),
-    port: opts.ports.db,
-    durable: opts.durable,
-  };
+  const layout = stackLayout(opts.dir);
+  const cluster: Cluster = { dir: layout.clusterDir, port: opts.ports.db, durable: opts.durable };
   await Deno.mkdir(cluster.dir, { recursive: true });
-  // The server runs as the postgres OS user, which must reach the data folder.
-  await Deno.chmod(opts.dir, 0o755);
+  if (clusterExists(cluster) && exists(pendingMark(cluster))) {
+    log(`the first start of ${cluster.dir} did not finish (no seed yet): rebuilding it`);
+    await stopCluster(cluster, "immediate").catch(() => {});
+    await Deno.remove(cluster.dir, { recursive: true });
+    await Deno.mkdir(cluster.dir, { recursive: true });
+  }
   const created = !clusterExists(cluster);
   if (created) {
     log(`creating cluster in ${cluster.dir}`);
+    await Deno.writeTextFile(pendingMark(cluster), `${new Date().toISOString()}\n`);
     await initCluster(cluster);
   } else {
     await startCluster(cluster);
@@ -85,28 +105,29 @@ export async function prepareDatabase(
     });
     if (applied.length === 0) log("migrations: up to date");
     if (created) {
-      if (await Deno.stat(seedFile).then(() => true, () => false)) {
+      if (exists(seedFile)) {
         await applySeed(pgUrl, seedFile);
         log("seeded the new cluster from supabase/seed.sql");
       }
+      await Deno.remove(pendingMark(cluster));
     }
   } catch (err) {
     await stopCluster(cluster);
     throw err;
   }
-  return { cluster, created, pgUrl };
+  return { cluster, created, pgUrl, layout };
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  const { cluster, created, pgUrl } = await prepareDatabase(opts);
+  const { cluster, created, pgUrl, layout } = await prepareDatabase(opts);
   const stops: Array<() => Promise<void>> = [() => stopCluster(cluster)];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e) => log(`stop: ${e.message}`));
   };
   try {
     const pooler = await startPooler({
-      dir: join(opts.dir, "pooler"),
+      dir: layout.poolerDir,
       port: opts.ports.pooler,
       dbPort: cluster.port,
     });
@@ -159,7 +180,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const env: Record<string, string> = {
       ...functionsEnv,
-      STACK_DIR: opts.dir,
+      STACK_DIR: layout.dir,
+      STACK_SERVER_DIR: layout.serverDir,
       STACK_DB_PORT: String(cluster.port),
       STACK_ADMIN_URL: adminUrl(cluster),
       STACK_POSTGRES_URL: pgUrl,
@@ -172,6 +194,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       functions,
       composio,
       created,
+      layout,
       adminUrl: adminUrl(cluster),
       postgresUrl: pgUrl,
       env,
@@ -205,13 +228,12 @@ async function storeVaultSecrets(url: string, secrets: Record<string, string>) {
  * and race the tests that drive the same jobs, or run during a benchmark and take CPU from
  * what it measures (the embedding reindexer embedding the audit rows a drain bench wrote).
  * Tests that exercise pg_cron create schedules of their own; housekeeping schedules stay.
+ * Runs as postgres through jobs.pause (cron.alter_job), as an operator on hosted would.
  */
-export async function pauseJobSchedules(url: string) {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+export async function pauseJobSchedules(postgresUrl: string) {
+  const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} });
   try {
-    await sql`
-      update cron.job set active = false
-      where jobname in (select job_name from jobs.schedules)`;
+    await sql`select jobs.pause(slug) from jobs.registry`;
   } finally {
     await sql.end();
   }

@@ -5,11 +5,12 @@
 // `deno task db:reset` (--reset-only): rebuilds the database from migrations and seed.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { isRunning } from "./cluster.ts";
+import { isRunning, stopCluster } from "./cluster.ts";
+import { reportFailure } from "./errors.ts";
 import { install } from "./install.ts";
+import { stackLayout } from "./layout.ts";
 import { stackDir } from "./paths.ts";
-import { prepareDatabase, type StackPorts, startStack } from "./stack.ts";
-import { stopCluster } from "./cluster.ts";
+import { prepareDatabase, type Stack, type StackPorts, startStack } from "./stack.ts";
 
 // --dir and --base-port let tests run a second stack beside a developer's.
 const args = parseArgs({
@@ -18,6 +19,8 @@ const args = parseArgs({
     dir: { type: "string" },
     "base-port": { type: "string" },
     "reset-only": { type: "boolean" },
+    /** Print every failure in full instead of one line (it is always in logs/start.log). */
+    verbose: { type: "boolean" },
   },
 }).values;
 /** Supabase CLI's local ports where there is one (API 54321, DB 54322, pooler 54329). */
@@ -25,27 +28,46 @@ const base = Number(args["base-port"] ?? 54321);
 const ports: StackPorts = { api: base, db: base + 1, pooler: base + 8, composio: base + 9 };
 const dir = args.dir ?? join(stackDir, "local");
 
-await install();
-if (args["reset-only"]) {
-  const cluster = { dir: join(dir, "db"), port: ports.db, durable: true };
-  if (await isRunning(cluster)) {
-    console.error("the local stack is running: stop `deno task start` (Ctrl-C) before db:reset");
-    Deno.exit(1);
-  }
-  await Deno.remove(cluster.dir, { recursive: true }).catch(() => {});
-  const db = await prepareDatabase({ dir, ports, durable: true });
-  await stopCluster(db.cluster);
-  console.error("database rebuilt from migrations and seed");
-  Deno.exit(0);
+const layout = stackLayout(dir);
+Deno.mkdirSync(layout.logDir, { recursive: true });
+const failureLog = join(layout.logDir, "start.log");
+
+async function fail(err: unknown): Promise<never> {
+  await reportFailure(err, { logFile: failureLog, verbose: args.verbose });
+  Deno.exit(1);
 }
 
-const stack = await startStack({ dir, ports, durable: true });
+if (args["reset-only"]) {
+  try {
+    await install();
+    const cluster = { dir: layout.clusterDir, port: ports.db, durable: true };
+    if (await isRunning(cluster)) {
+      console.error("error: the local stack is running — stop `deno task start` (Ctrl-C) first");
+      Deno.exit(1);
+    }
+    await Deno.remove(cluster.dir, { recursive: true }).catch(() => {});
+    const db = await prepareDatabase({ dir, ports, durable: true });
+    await stopCluster(db.cluster);
+    console.error(`database rebuilt from migrations and seed (data in ${layout.clusterDir})`);
+    Deno.exit(0);
+  } catch (err) {
+    await fail(err);
+  }
+}
+
+let stack!: Stack;
+try {
+  await install();
+  stack = await startStack({ dir, ports, durable: true });
+} catch (err) {
+  await fail(err);
+}
 console.log(`
 Local stack is running. Ctrl-C stops it.
   Functions   ${stack.api.url}/functions/v1/<slug>   (${
   stack.functions.slugs.join(", ") || "none yet"
 })
-  Postgres    ${stack.postgresUrl}
+  Postgres    ${stack.postgresUrl}   (data in ${stack.layout.clusterDir})
   Pooler      ${stack.pooler.url()}   (transaction mode, like Supavisor :6543)
   Superuser   ${stack.adminUrl}
   Composio    ${

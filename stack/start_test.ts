@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isRunning } from "./cluster.ts";
+import { stackLayout } from "./layout.ts";
 import { projectRoot } from "./paths.ts";
+import { canConnect, freeBasePort } from "./testing.ts";
 
 function descendants(pid: number): number[] {
   const out: number[] = [];
@@ -33,26 +35,9 @@ const alive = (pid: number) => {
   }
 };
 
-async function canConnect(port: number) {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 30000 + Math.floor(Math.random() * 10000);
-    const taken = await Promise.all([0, 1, 8, 9].map((o) => canConnect(base + o)));
-    if (!taken.some(Boolean)) return base;
-  }
-}
-
 Deno.test("start serves the stack until Ctrl-C, then leaves no process behind", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stack-start-" });
-  const base = await freeBase();
+  const base = await freeBasePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -98,7 +83,7 @@ Deno.test("start serves the stack until Ctrl-C, then leaves no process behind", 
     assert.equal(status.code, 0, await errText);
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(kids.filter(alive), [], "no child process outlives start");
-    const cluster = { dir: join(dir, "db"), port: base + 1, durable: true };
+    const cluster = { dir: stackLayout(dir).clusterDir, port: base + 1, durable: true };
     assert.equal(await isRunning(cluster), false, "Postgres stopped");
     for (const port of [base, base + 1, base + 8, base + 9]) {
       assert.equal(await canConnect(port), false, `port ${port} closed`);

@@ -11,7 +11,7 @@ function need(name: string): string {
 
 export function testCluster(): Cluster {
   return {
-    dir: join(need("STACK_DIR"), "db"),
+    dir: join(need("STACK_SERVER_DIR"), "db"),
     port: Number(need("STACK_DB_PORT")),
     durable: false,
   };
@@ -108,4 +108,72 @@ export async function sandboxControl(method: string, path: string, body?: unknow
   const text = await res.text();
   if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+/** Whether something accepts TCP connections on the loopback port. */
+export async function canConnect(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A base port whose stack ports (base, +1, +8, +9) are all free. */
+export async function freeBasePort(): Promise<number> {
+  for (;;) {
+    const base = 30000 + Math.floor(Math.random() * 10000);
+    const taken = await Promise.all([0, 1, 8, 9].map((o) => canConnect(base + o)));
+    if (!taken.some(Boolean)) return base;
+  }
+}
+
+/**
+ * A child process whose stdout and stderr are collected as they come, so a test can wait
+ * for a line and still read everything afterwards.
+ */
+export function spawnCollecting(
+  cmd: string[],
+  opts: { cwd?: string; env?: Record<string, string> },
+) {
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    cwd: opts.cwd,
+    env: opts.env,
+    clearEnv: opts.env !== undefined,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    for await (const c of s.pipeThrough(new TextDecoderStream())) output += c;
+  };
+  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  return {
+    child,
+    output: () => output,
+    /** Resolves when `pattern` appears in the output; rejects on exit or after `ms`. */
+    async waitFor(pattern: RegExp, ms = 120_000): Promise<void> {
+      const until = Date.now() + ms;
+      let exited = false;
+      child.status.then(() => exited = true);
+      while (!pattern.test(output)) {
+        if (exited) {
+          await done;
+          if (pattern.test(output)) return;
+          throw new Error(`exited before ${pattern}:\n${output}`);
+        }
+        if (Date.now() > until) throw new Error(`no ${pattern} within ${ms} ms:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    /** Waits for the process to end; returns its exit code. */
+    async finished(): Promise<number> {
+      const s = await child.status;
+      await done;
+      return s.code;
+    },
+  };
 }
