@@ -24,8 +24,8 @@ export async function makeTenants(sql: postgres.Sql, n: number, cap: number): Pr
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
   await sql`insert into public.tenants (id, name)
             select id, 'bench' from unnest(${ids}::uuid[]) id`;
-  await sql`insert into public.guardrails (tenant_id, concurrency_cap, trust_threshold)
-            select id, ${cap}, 0.5 from unnest(${ids}::uuid[]) id`;
+  await sql`update public.guardrails set concurrency_cap = ${cap}, trust_threshold = 0.5
+             where tenant_id = any(${ids}::uuid[])`;
   await sql`insert into public.connected_accounts (tenant_id, toolkit, external_account_id,
                                                    status, scopes)
             select id, 'github', 'ca_' || id, 'active', '{repo,public_repo}'

@@ -24,6 +24,10 @@ export const env = {
   get postgresUrl() {
     return need("STACK_POSTGRES_URL");
   },
+  /** Where the served functions' log lines go (one JSON object per line). */
+  get functionsLog() {
+    return need("STACK_FUNCTIONS_LOG");
+  },
 };
 
 /** A postgres.js client for a test; close it with `await sql.end()`. */

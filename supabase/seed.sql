@@ -56,7 +56,14 @@ insert into public.guardrails (id, tenant_id, quiet_hours, trust_threshold, allo
   ('b0000000-000a-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b',
    '{"timezone": "America/New_York", "windows": []}',
    0.7, null, '{repo,chat:write,channels:read,channels:history}', false,
-   '{"low": 4, "medium": 2, "high": 1}', '{medium,high}', 1);
+   '{"low": 4, "medium": 2, "high": 1}', '{medium,high}', 1)
+-- Each tenant got its row with the defaults when it was created; the seed sets its own.
+on conflict (tenant_id) do update
+  set id = excluded.id, quiet_hours = excluded.quiet_hours,
+      trust_threshold = excluded.trust_threshold, allowed_toolkits = excluded.allowed_toolkits,
+      allowed_scopes = excluded.allowed_scopes, require_evidence = excluded.require_evidence,
+      max_attempts = excluded.max_attempts, approval_risk_tiers = excluded.approval_risk_tiers,
+      concurrency_cap = excluded.concurrency_cap;
 
 insert into public.objectives (id, tenant_id, title, metric, target, horizon, summary) values
   ('a0000000-0008-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a',

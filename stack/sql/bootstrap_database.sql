@@ -37,10 +37,16 @@ revoke all on table cron.job from postgres;
 grant select on table cron.job to postgres with grant option;
 \endif
 
--- pg_net, as hosted: the extension grants its schema and tables to PUBLIC (pg_net.sql), and
--- supabase/postgres' grant_pg_net_access event trigger
--- (migrations/db/init-scripts/00000000000003-post-setup.sql) makes http_get / http_post
--- SECURITY DEFINER and executable by postgres and the API roles only.
+-- pg_net, as hosted: pg_net's own script (sql/pg_net.sql) grants its schema, tables and
+-- sequences to PUBLIC and leaves its functions to PUBLIC; supabase/postgres'
+-- grant_pg_net_access event trigger (migrations/db/init-scripts/00000000000003-post-setup.sql)
+-- then makes http_get / http_post SECURITY DEFINER and executable by postgres and the API
+-- roles only. The stand-in extension creates the objects closed; this gives them hosted's
+-- grants.
+grant usage on schema net to public;
+grant all on all sequences in schema net to public;
+grant all on all tables in schema net to public;
+grant execute on all functions in schema net to public;
 alter function net.http_get(url text, params jsonb, headers jsonb, timeout_milliseconds integer)
   security definer;
 alter function net.http_post(url text, body jsonb, params jsonb, headers jsonb,

@@ -85,7 +85,7 @@ select is(
     'CREATE UNIQUE INDEX tool_catalog_current_uidx ON public.tool_catalog USING btree (tenant_id, tool_slug) WHERE is_current',
     'CREATE INDEX catalog_audit_tenant_created_idx ON public.catalog_audit USING btree (tenant_id, created_at DESC)',
     'CREATE UNIQUE INDEX outbox_tenant_external_id_key ON public.outbox USING btree (tenant_id, external_id)',
-    'CREATE INDEX outbox_due_idx ON public.outbox USING btree (next_run_at) WHERE (status = ANY (ARRAY[''pending''::text, ''retry''::text, ''deferred''::text]))',
+    'CREATE INDEX outbox_due_idx ON public.outbox USING btree (next_run_at) WHERE internal.outbox_waiting(status)',
     'CREATE INDEX outbox_lease_expiry_idx ON public.outbox USING btree (lease_expires_at) WHERE (status = ''running''::text)',
     'CREATE INDEX outbox_tenant_created_idx ON public.outbox USING btree (tenant_id, created_at DESC)',
     'CREATE INDEX outbox_dlq_tenant_moved_idx ON public.outbox_dlq USING btree (tenant_id, moved_at DESC)',
@@ -230,13 +230,12 @@ select throws_ok(format($$insert into public.guardrails (tenant_id) values (%L)$
   '23505', null, 'one guardrails row per tenant');
 
 insert into public.tenants (id, name) values ('00000000-0000-0000-0000-0000000000ee', 'Defaults');
-insert into public.guardrails (tenant_id) values ('00000000-0000-0000-0000-0000000000ee');
 select is((select row(quiet_hours, trust_threshold, max_attempts, approval_risk_tiers,
                       concurrency_cap, require_evidence, allowed_toolkits, allowed_scopes)::text
              from public.guardrails where tenant_id = '00000000-0000-0000-0000-0000000000ee'),
           row('{"windows": [], "timezone": "UTC"}'::jsonb, 0.7, '{"low": 5, "high": 1, "medium": 3}'::jsonb,
               '{high}'::text[], 1, false, null::text[], null::text[])::text,
-          'guardrails defaults: UTC without windows, 0.7, 5/3/1 attempts, high needs approval, cap 1');
+          'a new tenant gets its guardrails row with the defaults: UTC without windows, 0.7, 5/3/1 attempts, high needs approval, cap 1');
 
 select throws_ok(format($$insert into public.tenant_members (tenant_id, user_id, role)
                           values (%L, '00000000-0000-0000-0000-0000000000c1', 'admin')$$, :a),

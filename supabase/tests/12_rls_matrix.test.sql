@@ -49,10 +49,11 @@ insert into matrix_spec values
   ('public.tenant_members', 'tenant_id', 'member_or_self', 'owner', 'owner', 'owner',
    $$insert into public.tenant_members (tenant_id, user_id) values (%1$L, '00000000-0000-0000-0000-0000000000c1')$$,
    $$role = role$$, null),
-  ('public.guardrails', 'tenant_id', 'member', 'none', 'owner', 'none',
-   $$insert into public.guardrails (tenant_id) values (%1$L)$$,
-   $$trust_threshold = 0.5$$,
-   $$delete from public.guardrails where tenant_id = %1$L$$),
+  -- Every tenant has its row from its creation, and keeps it while it exists (PT405).
+  ('public.guardrails', 'tenant_id', 'member', 'none', 'owner', 'immutable',
+   $$insert into public.guardrails (tenant_id) values (%1$L)
+     on conflict (tenant_id) do update set trust_threshold = excluded.trust_threshold$$,
+   $$trust_threshold = 0.5$$, null),
   ('public.objectives', 'tenant_id', 'member', 'owner', 'owner', 'owner',
    $$insert into public.objectives (tenant_id, title, metric) values (%1$L, 'matrix', 'm')$$,
    $$title = title || ' *'$$, null),
@@ -72,7 +73,7 @@ insert into matrix_spec values
   ('public.outbox_dlq', 'tenant_id', 'member', 'none', 'none', 'none',
    $$insert into public.outbox_dlq (id, tenant_id, tool_slug, toolkit, risk, status)
      values (gen_random_uuid(), %1$L, 'MATRIX_TOOL', 'matrix', 'low', 'retry')$$,
-   $$reason = coalesce(reason, '') || ' *'$$, null),
+   $$last_error = coalesce(last_error, '') || ' *'$$, null),
   ('public.approvals', 'tenant_id', 'member', 'none', 'none', 'none',
    $$insert into public.approvals (tenant_id, decision) values (%1$L, 'approved')$$,
    $$reason = coalesce(reason, '') || ' *'$$, null),

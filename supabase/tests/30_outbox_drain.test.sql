@@ -9,9 +9,10 @@ insert into public.tenants (id, name) values
   ('30000000-0000-0000-0000-000000000001', 'outbox t1'),
   ('30000000-0000-0000-0000-000000000002', 'outbox t2'),
   ('30000000-0000-0000-0000-000000000003', 'outbox t3');
-insert into public.guardrails (tenant_id, concurrency_cap) values
-  ('30000000-0000-0000-0000-000000000001', 1),
-  ('30000000-0000-0000-0000-000000000002', 2);
+update public.guardrails g set concurrency_cap = c.cap
+  from (values ('30000000-0000-0000-0000-000000000001'::uuid, 1),
+               ('30000000-0000-0000-0000-000000000002'::uuid, 2)) as c (tenant, cap)
+ where g.tenant_id = c.tenant;
 
 -- Four due envelopes per tenant: two reads, two writes (ids encode tenant and number).
 insert into public.outbox (id, tenant_id, tool_slug, toolkit, risk, read_only, next_run_at)

@@ -7,7 +7,6 @@ select plan(44);
 
 insert into public.tenants (id, name) values
   ('40000000-0000-0000-0000-0000000000c1', 'catalog test tenant');
-insert into public.guardrails (tenant_id) values ('40000000-0000-0000-0000-0000000000c1');
 
 create temporary table batch (n int, tools jsonb);
 -- Batch 1: three tools. Batch 2: the same, nothing changed but key order and tag order.

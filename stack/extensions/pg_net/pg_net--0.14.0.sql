@@ -109,9 +109,5 @@ as $$
                       timeout_milliseconds)
 $$;
 
--- As pg_net's own script: the schema, its tables and sequences are PUBLIC's, its functions
--- executable by PUBLIC; the platform then narrows http_get / http_post
--- (stack/sql/bootstrap_database.sql, as hosted does).
-grant usage on schema net to public;
-grant all on all sequences in schema net to public;
-grant all on all tables in schema net to public;
+revoke all on all functions in schema net from public;
+revoke all on schema net from public;

@@ -28,11 +28,14 @@ export type CallResult =
   /** Our lease expired mid-call. */
   | { kind: "lease_lost" };
 
+/** Why an execution ended in the DLQ, as outbox_dlq.reason records it. */
+export type DeadLetterCode = "non_retryable" | "max_attempts";
+
 export type Outcome =
   | { kind: "succeeded" }
   | { kind: "retry"; reason: string; retryAfterMs: number | null }
   | { kind: "conflict"; reason: string }
-  | { kind: "dead_letter"; reason: string }
+  | { kind: "dead_letter"; code: DeadLetterCode; reason: string }
   | { kind: "unknown_outcome"; reason: string }
   /** Our own Composio key was rejected (401/403): stop the drain and alert; do not DLQ. */
   | { kind: "halt"; reason: string };
@@ -91,6 +94,7 @@ export function applyAttemptLimit(outcome: Outcome, attempt: number, maxAttempts
   if (outcome.kind !== "retry" || attempt < maxAttempts) return outcome;
   return {
     kind: "dead_letter",
+    code: "max_attempts",
     reason: `attempts exhausted (${attempt}/${maxAttempts}): ${outcome.reason}`,
   };
 }
@@ -140,7 +144,11 @@ function classifyResponse(
   if (status >= 500) return uncertain(`Composio answered ${status}${detail}`, retryAfterMs);
   // 3xx (fetch already followed redirects, so one here is a misconfiguration) and the other
   // 4xx: the request itself is wrong, and sending it again gets the same answer.
-  return { kind: "dead_letter", reason: `Composio rejected the call (${status})${detail}` };
+  return {
+    kind: "dead_letter",
+    code: "non_retryable",
+    reason: `Composio rejected the call (${status})${detail}`,
+  };
 }
 
 function clip(text: string): string {

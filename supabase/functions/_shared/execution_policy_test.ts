@@ -199,6 +199,7 @@ Deno.test("reasons carry the upstream detail, clipped", () => {
     readOnly: false,
   });
   assert.equal(outcome.kind, "dead_letter");
+  assert.equal((outcome as { code: string }).code, "non_retryable");
   assert.match((outcome as { reason: string }).reason, /^Composio rejected the call \(400\): x+…$/);
   assert.ok((outcome as { reason: string }).reason.length < 400);
   const reset = classifyCallResult({ kind: "network_error", message: "ECONNRESET" }, {
@@ -303,6 +304,7 @@ const limitExamples: {
     max: 3,
     expected: {
       kind: "dead_letter",
+      code: "max_attempts",
       reason: "attempts exhausted (3/3): rate limited by Composio (429)",
     },
   },
@@ -313,6 +315,7 @@ const limitExamples: {
     max: 3,
     expected: {
       kind: "dead_letter",
+      code: "max_attempts",
       reason: "attempts exhausted (7/3): rate limited by Composio (429)",
     },
   },
@@ -323,6 +326,7 @@ const limitExamples: {
     max: 1,
     expected: {
       kind: "dead_letter",
+      code: "max_attempts",
       reason: "attempts exhausted (1/1): rate limited by Composio (429)",
     },
   },

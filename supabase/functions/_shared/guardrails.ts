@@ -379,13 +379,33 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * Names the tz database ships besides zones. Postgres lists them in pg_timezone_names;
+ * Intl rejects most of them. internal.is_valid_time_zone (SQL) refuses the same names.
+ */
+const notAZone = /^(posix\/|posixrules$|localtime$|Factory$)/;
+
+/**
+ * A time zone quiet hours may name: not one of the tz database's non-zones, and known to this
+ * runtime's Intl (the Edge Runtime's only time zone database). The SQL check applies the
+ * first half and asks Postgres for the second; a test compares the two over every name
+ * Postgres knows.
+ */
+export function isValidTimeZone(name: string): boolean {
+  if (notAZone.test(name)) return false;
+  try {
+    formatterFor(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkTimeZone(value: unknown, field: string): string {
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`${field} must be an IANA time zone name, got ${describe(value)}`);
   }
-  try {
-    formatterFor(value);
-  } catch {
+  if (!isValidTimeZone(value)) {
     throw new RangeError(`${field} "${value}" is not a known IANA time zone`);
   }
   return value;

@@ -23,7 +23,6 @@ function rand(): string {
 async function newTenant(sql: postgres.Sql, toolkit: string): Promise<string> {
   const [{ id }] = await sql`
     insert into public.tenants (name) values (${`catalog test ${rand()}`}) returning id::text`;
-  await sql`insert into public.guardrails (tenant_id) values (${id})`;
   await sql`
     insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status)
     values (${id}, ${toolkit}, ${`ca_${toolkit}`}, 'active')`;

@@ -82,8 +82,8 @@ Deno.test(
     });
     try {
       await sql`
-        insert into public.guardrails (tenant_id, drift_webhook_url)
-        values (${tenant}, ${`http://127.0.0.1:${hook.addr.port}/drift`})`;
+        update public.guardrails set drift_webhook_url = ${`http://127.0.0.1:${hook.addr.port}/drift`}
+         where tenant_id = ${tenant}`;
       const synced = await callJob("catalog-sync", { tenant_id: tenant });
       assert.equal(synced.counts.added, 4, JSON.stringify(synced));
 

@@ -48,15 +48,12 @@ export const defaultLimit = 5_000;
 /** Never start a call with less lease than this left; the HTTP timeout stays below the lease. */
 const LEASE_MARGIN_MS = 1_000;
 const BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
-const DEFAULT_MAX_ATTEMPTS: Record<RiskTier, number> = { low: 5, medium: 3, high: 1 };
-const DEFAULT_GUARDRAILS = {
-  quiet_hours: { timezone: "UTC", windows: [] },
-  trust_threshold: 0.7,
-  allowed_toolkits: null,
-  allowed_scopes: null,
-  require_evidence: false,
-  approval_risk_tiers: ["high"],
-};
+/**
+ * How long a tenant's envelopes wait when its guardrails row cannot be used (a value the
+ * SQL checks let through but this runtime refuses, or no row): they are parked, not released,
+ * so the drain does not claim them again at once and again and again.
+ */
+export const unusableGuardrailsDelayMs = 5 * 60_000;
 
 export const drainBody = z.strictObject({
   ...jobBodyFields,
@@ -99,10 +96,10 @@ export interface Claimed {
   approved: boolean;
 }
 
-interface TenantRules {
-  config: GuardrailConfig | Error;
-  maxAttempts: Record<RiskTier, number>;
-}
+/** A tenant's rules, parsed once per batch; an Error when the row cannot be used. */
+type TenantRules =
+  | { config: GuardrailConfig; maxAttempts: Record<RiskTier, number> }
+  | { config: Error };
 
 /** One settle element (see public.outbox_settle). */
 export type Settlement = Record<string, unknown> & { op: string; id: string; token: string };
@@ -161,7 +158,7 @@ export async function runDrain(
   if (stoppedEarly && !body.dry_run) {
     const [row] = await sql`
       select exists (select 1 from public.outbox
-                      where status in ('pending', 'retry', 'deferred') and next_run_at <= now()
+                      where internal.outbox_due(status, next_run_at)
                         and (${body.tenant_id ?? null}::uuid is null
                              or tenant_id = ${body.tenant_id ?? null}::uuid)) as due`;
     remaining = Boolean(row?.due);
@@ -217,24 +214,18 @@ async function loadRules(sql: Sql, tenants: string[]): Promise<Map<string, Tenan
     from public.guardrails where tenant_id = any(${tenants}::uuid[])`;
   const out = new Map<string, TenantRules>();
   for (const r of rows) {
-    let config: GuardrailConfig | Error;
     try {
-      config = parseGuardrailConfig(r);
-    } catch (err) {
-      config = err as Error;
-    }
-    out.set(r.tenant_id, {
-      config,
-      maxAttempts: { ...DEFAULT_MAX_ATTEMPTS, ...(r.max_attempts ?? {}) },
-    });
-  }
-  for (const t of tenants) {
-    if (!out.has(t)) {
-      out.set(t, {
-        config: parseGuardrailConfig(DEFAULT_GUARDRAILS),
-        maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      out.set(r.tenant_id, {
+        config: parseGuardrailConfig(r),
+        maxAttempts: r.max_attempts as Record<RiskTier, number>,
       });
+    } catch (err) {
+      out.set(r.tenant_id, { config: err as Error });
     }
+  }
+  // Every tenant gets its row when it is created; one that lost it has no rules to apply.
+  for (const t of tenants) {
+    if (!out.has(t)) out.set(t, { config: new Error("the tenant has no guardrails row") });
   }
   return out;
 }
@@ -281,10 +272,12 @@ function plan(
       kind: "settle",
       settlement: {
         ...base,
-        op: "release",
-        reason: `guardrails row is invalid: ${rules.config.message}`,
+        op: "park",
+        status: "deferred",
+        reason: `guardrails row is unusable: ${rules.config.message}`,
+        until: new Date(now.getTime() + unusableGuardrailsDelayMs).toISOString(),
       },
-      counter: "released",
+      counter: "guardrails_unusable",
     };
   }
   const decision: GuardrailDecision = evaluateGuardrails({
@@ -393,9 +386,7 @@ export function settle(
         settlement: {
           ...base,
           op: "dlq",
-          dlq_reason: outcome.reason.startsWith("attempts exhausted")
-            ? "max_attempts"
-            : "non_retryable",
+          dlq_reason: outcome.code,
           reason: outcome.reason,
           executed: true,
         },
@@ -435,6 +426,16 @@ async function processBatch(
 
   const tenants = [...new Set(batch.map((e) => e.tenant_id))];
   const rules = await loadRules(sql, tenants);
+  for (const [tenant, r] of rules) {
+    // One alert per tenant and batch; its envelopes are parked, so the next pass skips them.
+    if (r.config instanceof Error) {
+      ctx.log.error("outbox_guardrails_unusable", {
+        alert: true,
+        tenant_id: tenant,
+        error: r.config.message,
+      });
+    }
+  }
   // Schemas only for validators not compiled yet in this isolate.
   const missing = new Map<string, { tenant_id: string; tool_slug: string }>();
   for (const e of batch) {
@@ -518,7 +519,12 @@ async function processBatch(
             version: env.version,
           },
         );
-        const s = settle(env, exec, rules.get(env.tenant_id)!.maxAttempts[env.risk], {
+        // Only envelopes with usable rules are sent (plan settles the others).
+        const tenantRules = rules.get(env.tenant_id) as Extract<
+          TenantRules,
+          { maxAttempts: unknown }
+        >;
+        const s = settle(env, exec, tenantRules.maxAttempts[env.risk], {
           random,
           details,
         });

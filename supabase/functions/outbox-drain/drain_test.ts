@@ -20,6 +20,7 @@ import {
   resetSandbox,
   row,
   serviceKey,
+  until,
 } from "./test_helpers.ts";
 
 const sql = connect(env.postgresUrl);
@@ -139,6 +140,64 @@ test("outbox-drain: guardrail denials go to the DLQ unsent; quiet hours defer, t
   assert.equal((await row(sql, quiet)).status, "succeeded");
   assert.equal((await executions())[quiet], 1);
   assert.deepEqual(await audit(sql, quiet), ["outbox_deferred", "outbox_succeeded"]);
+});
+
+test("outbox-drain: unusable guardrails park the tenant's envelopes with a delay, one alert, no loop", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql);
+  const ids = [
+    await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE),
+    await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST),
+  ];
+  // A row saved when the SQL check still let this zone through (before it refused the tz
+  // database's non-zones), which Intl refuses: drop the check, write, re-add it unvalidated.
+  await sql.begin(async (tx) => {
+    await tx`alter table public.guardrails drop constraint guardrails_quiet_hours_check`;
+    await tx`update public.guardrails
+                set quiet_hours = '{"timezone": "posix/Europe/Berlin", "windows": []}'
+              where tenant_id = ${t}`;
+    await tx`alter table public.guardrails add constraint guardrails_quiet_hours_check
+               check (internal.is_valid_quiet_hours(quiet_hours)) not valid`;
+  });
+  const logFrom = (await Deno.readTextFile(env.functionsLog)).length;
+  const first = await drain({ tenant_id: t });
+  assert.equal(first.status, 200, JSON.stringify(first.json));
+  const counts = first.json.counts as Record<string, number>;
+  assert.equal(counts.guardrails_unusable, 2, JSON.stringify(first.json));
+  for (const id of ids) {
+    const r = await row(sql, id);
+    assert.equal(r.status, "deferred", JSON.stringify(r));
+    assert.match(
+      r.last_error ?? "",
+      /guardrails row is unusable: .*posix\/Europe\/Berlin/,
+    );
+    assert.deepEqual(await audit(sql, id), ["outbox_deferred"]);
+  }
+  const [{ wait }] = await sql`
+    select min(extract(epoch from next_run_at - now()))::float8 as wait
+      from public.outbox where id = any(${ids}::uuid[])`;
+  assert.ok(wait > 60, `parked for minutes, not released for the next pass (${wait} s)`);
+  // The next pass finds nothing due: no release loop.
+  const second = await drain({ tenant_id: t });
+  assert.equal(
+    (second.json.counts as Record<string, number>).claimed ?? 0,
+    0,
+    JSON.stringify(second.json),
+  );
+  assert.deepEqual(await executions(), {}, "nothing was sent");
+  // Function logs reach the file a moment after the response.
+  const alertsOf = async () =>
+    (await Deno.readTextFile(env.functionsLog)).slice(logFrom).split("\n")
+      .filter((l) => l.includes('"outbox_guardrails_unusable"') && l.includes(t));
+  await until(async () => (await alertsOf()).length > 0, { tries: 50 });
+  const alerts = await alertsOf();
+  assert.equal(alerts.length, 1, alerts.join("\n"));
+  assert.match(alerts[0], /"alert":true/);
+  await sql.begin(async (tx) => {
+    await tx`update public.guardrails set quiet_hours = '{"timezone": "UTC", "windows": []}'
+              where tenant_id = ${t}`;
+    await tx`alter table public.guardrails validate constraint guardrails_quiet_hours_check`;
+  });
 });
 
 test("outbox-drain: a dry run decides, sends nothing and changes nothing", async () => {

@@ -37,7 +37,7 @@ export async function outboxStatus(
         where (${t}::uuid is null or tenant_id = ${t}::uuid)
         group by 1 order by 1`,
     sql`select extract(epoch from now() - min(next_run_at))::float8 as age from public.outbox
-        where status in ('pending', 'retry', 'deferred') and next_run_at <= now()
+        where internal.outbox_due(status, next_run_at)
           and (${t}::uuid is null or tenant_id = ${t}::uuid)`,
   ]);
   const dlqTotal = dlq.reduce((n, r) => n + r.count, 0);

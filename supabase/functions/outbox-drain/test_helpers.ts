@@ -29,13 +29,17 @@ export async function makeTenant(sql: postgres.Sql, opts: TenantOpts = {}): Prom
   const id = crypto.randomUUID();
   await sql`insert into public.tenants (id, name) values (${id}, 'outbox-drain test')`;
   await sql`
-    insert into public.guardrails (tenant_id, concurrency_cap, quiet_hours, max_attempts,
-                                   allowed_toolkits, approval_risk_tiers, trust_threshold)
-    values (${id}, ${opts.cap ?? 50},
-            ${sql.json((opts.quietHours ?? { timezone: "UTC", windows: [] }) as never)},
-            ${sql.json((opts.maxAttempts ?? { low: 5, medium: 3, high: 1 }) as never)},
-            ${opts.allowedToolkits === undefined ? null : opts.allowedToolkits},
-            ${opts.approvalTiers ?? ["high"]}, 0.5)`;
+    update public.guardrails
+       set concurrency_cap = ${opts.cap ?? 50},
+           quiet_hours = ${
+    sql.json((opts.quietHours ?? { timezone: "UTC", windows: [] }) as never)
+  },
+           max_attempts = ${
+    sql.json((opts.maxAttempts ?? { low: 5, medium: 3, high: 1 }) as never)
+  },
+           allowed_toolkits = ${opts.allowedToolkits === undefined ? null : opts.allowedToolkits},
+           approval_risk_tiers = ${opts.approvalTiers ?? ["high"]}, trust_threshold = 0.5
+     where tenant_id = ${id}`;
   await sql`
     insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status, scopes)
     values (${id}, 'github', ${"ca_" + id}, 'active', '{repo,public_repo,delete_repo}')`;
@@ -119,9 +123,9 @@ export async function audit(sql: postgres.Sql, id: string): Promise<string[]> {
   return rows.map((r) => r.category);
 }
 
-/** Pauses or resumes the drain's schedule (and so the kick); pg_cron wants the superuser. */
+/** Pauses or resumes the drain's schedule (and so the kick), as postgres may on hosted. */
 export async function pauseDrain(paused: boolean): Promise<void> {
-  const admin = postgresClient(need("STACK_ADMIN_URL"));
+  const admin = postgresClient(need("STACK_POSTGRES_URL"));
   try {
     if (!paused) {
       await admin`select jobs.resume('outbox-drain')`;
