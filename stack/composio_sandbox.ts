@@ -9,7 +9,7 @@
  * Run alone: `deno run -A stack/composio_sandbox.ts --port 8790` prints the base URL.
  */
 import { Hono } from "hono";
-import { composioApi } from "./composio_sandbox/api_routes.ts";
+import { apiGate, composioApi } from "./composio_sandbox/api_routes.ts";
 import { loadFixtures } from "./composio_sandbox/catalog.ts";
 import { controlApi } from "./composio_sandbox/control_routes.ts";
 import { apiError, BadRequest, isLoopback, json } from "./composio_sandbox/http.ts";
@@ -55,12 +55,7 @@ export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<C
     }
     await next();
   });
-  app.use("/api/*", async (c, next) => {
-    if (c.req.header("x-api-key") !== apiKey) {
-      return apiError(401, "Invalid or missing API key (x-api-key header)");
-    }
-    await next();
-  });
+  app.use("/api/*", apiGate(state, apiKey));
   const api = composioApi(state);
   app.route("/api/v3.1", api); // the current path
   app.route("/api/v3", api); // still answered by Composio

@@ -1,13 +1,53 @@
 // Composio's REST routes as the sandbox serves them, one Hono app mounted under each API
-// base path: `GET /tools`, `GET /tools/{slug}`, `GET /toolkits`, `POST /tools/execute/{slug}`.
-import { Hono } from "hono";
+// base path: `GET /tools`, `GET /tools/{slug}`, `GET /toolkits`, `POST /tools/execute/{slug}`;
+// and the gate in front of them all: the API key, then the rate limit.
+import { Hono, type MiddlewareHandler } from "hono";
 import { parseToolkitVersions, presentTool, presentToolkit, type ToolDef } from "./catalog.ts";
 import { executeTool } from "./execution.ts";
 import type { FaultRoute } from "./faults.ts";
 import { apiError, json } from "./http.ts";
 import { paginate } from "./paging.ts";
+import { rateLimitHeaders } from "./rate_limit.ts";
 import type { SandboxState } from "./state.ts";
 import { csv, sameSlug, sleep } from "./util.ts";
+
+/**
+ * Every /api request: refused without the key (and not counted, as Composio counts only
+ * authenticated requests), counted, then held to the rate limit when one is set; admitted
+ * answers carry the window's headers.
+ */
+export function apiGate(state: SandboxState, apiKey: string): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.header("x-api-key") !== apiKey) {
+      return apiError(401, "Invalid or missing API key (x-api-key header)", {
+        suggestedFix: "Send the project's API key in the x-api-key header.",
+      });
+    }
+    state.countRequest(`${c.req.method} ${new URL(c.req.url).pathname}`);
+    const window = state.rateLimit;
+    if (!window) return await next();
+    const { spec } = window;
+    const taken = window.take(Date.now());
+    if (!taken.admitted) {
+      return apiError(
+        429,
+        `Rate limit exceeded. Limit: ${spec.limit} requests per ${spec.window_seconds} seconds`,
+        {
+          headers: {
+            ...rateLimitHeaders(spec, 0),
+            "retry-after": String(taken.retryAfterSeconds),
+          },
+          suggestedFix: "Wait for Retry-After seconds before sending again.",
+        },
+      );
+    }
+    await next();
+    // A fault's own headers stand.
+    for (const [k, v] of Object.entries(rateLimitHeaders(spec, taken.remaining))) {
+      if (!c.res.headers.has(k)) c.res.headers.set(k, v);
+    }
+  };
+}
 
 export function composioApi(state: SandboxState): Hono {
   const api = new Hono({ strict: false });
@@ -64,7 +104,10 @@ export function composioApi(state: SandboxState): Hono {
     });
   });
 
-  api.post("/tools/execute/:slug", (c) => executeTool(state, c.req.raw, c.req.param("slug")));
+  api.post("/tools/execute/:slug", (c) => {
+    const apiVersion = new URL(c.req.url).pathname.split("/")[2]; // "/api/v3.1/…"
+    return executeTool(state, c.req.raw, c.req.param("slug"), apiVersion);
+  });
 
   api.get("/tools/:slug", async (c) => {
     const slug = c.req.param("slug");

@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import type { FaultSpec } from "./faults.ts";
 import { json, readJson } from "./http.ts";
+import type { RateLimitSpec } from "./rate_limit.ts";
 import type { SandboxState } from "./state.ts";
 import { isObject } from "./util.ts";
 
@@ -42,6 +43,16 @@ export function controlApi(state: SandboxState): Hono {
       ? json(200, { ok: true })
       : json(404, { error: `no tool ${slug} in ${toolkit}` });
   });
+  control.patch("/catalog/:toolkit/:slug", async (c) => {
+    const { toolkit, slug } = c.req.param();
+    const spec = await readJson(c.req.raw);
+    if (!isObject(spec) || typeof spec.is_deprecated !== "boolean") {
+      return json(400, { error: "body must be {is_deprecated: boolean}" });
+    }
+    return state.setDeprecated(toolkit, slug, spec.is_deprecated)
+      ? json(200, { toolkit, slug, is_deprecated: spec.is_deprecated })
+      : json(404, { error: `no tool ${slug} in ${toolkit}` });
+  });
   control.post("/catalog/:toolkit/raw", async (c) => {
     const kit = c.req.param("toolkit");
     const items = await readJson(c.req.raw);
@@ -56,6 +67,14 @@ export function controlApi(state: SandboxState): Hono {
     }
     return json(200, state.setToolkitVersions(c.req.param("toolkit"), spec));
   });
+
+  control.put("/rate-limit", async (c) => {
+    const spec = await readJson(c.req.raw);
+    state.setRateLimit(spec as RateLimitSpec);
+    return json(200, spec);
+  });
+  control.delete("/rate-limit", () => (state.setRateLimit(null), json(200, { ok: true })));
+  control.get("/requests", () => json(200, { requests: state.requests() }));
 
   control.put("/execute-result/:slug", async (c) => {
     state.setExecuteResult(c.req.param("slug"), await readJson(c.req.raw));

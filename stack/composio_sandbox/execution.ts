@@ -1,6 +1,9 @@
 // `POST /tools/execute/{slug}`: every request is recorded (before anything can fail, so a
 // test can tell "never sent" from "sent and faulted"), faults are applied, and a success
-// answers {data, error, successful, log_id} as Composio does.
+// answers {data, error, successful, log_id} as Composio does. The body takes `arguments`
+// (or `text`), `connected_account_id`, `user_id` and `version`; without a version, v3.1
+// runs the toolkit's latest, which the record shows.
+import { resolveVersion } from "./catalog.ts";
 import { apiError, json, parseJson } from "./http.ts";
 import type { SandboxState } from "./state.ts";
 import { isObject, sleep } from "./util.ts";
@@ -16,7 +19,12 @@ export interface ExecutionRecord {
   arguments: unknown;
   user_id: string | null;
   connected_account_id: string | null;
+  /** The `version` the request sent; null when it sent none. */
   version: string | null;
+  /** The version the sandbox ran: the one sent, else the toolkit's latest (null if no tool). */
+  executed_version: string | null;
+  /** The API base path it came through ("v3.1", or "v3" for the older alias). */
+  api_version: string;
 }
 
 export interface ExecutionsReport {
@@ -29,6 +37,7 @@ export async function executeTool(
   state: SandboxState,
   req: Request,
   slug: string,
+  apiVersion: string,
 ): Promise<Response> {
   const envelopeId = req.headers.get("x-envelope-id");
   const entry: ExecutionRecord = {
@@ -42,6 +51,8 @@ export async function executeTool(
     user_id: null,
     connected_account_id: null,
     version: null,
+    executed_version: null,
+    api_version: apiVersion,
   };
   state.log.push(entry);
   const body = parseJson(await req.text());
@@ -65,14 +76,29 @@ export async function executeTool(
   if (fault?.status) return finish(state.faultAnswer(fault), null, null);
 
   const tool = state.findTool(slug);
-  if (!tool) return finish(apiError(404, `Tool ${slug} not found`), null, null);
-  if (!isObject(body) || !isObject(body.arguments)) {
+  if (!tool) {
     return finish(
-      apiError(400, "Request body must be a JSON object with an `arguments` object"),
+      apiError(404, `Tool ${slug} not found`, {
+        suggestedFix: "List the toolkit's tools (GET /tools) for the slugs it has.",
+      }),
       null,
       null,
     );
   }
+  const text = isObject(body) && typeof body.text === "string" && body.arguments === undefined;
+  if (!isObject(body) || !(isObject(body.arguments) || text)) {
+    return finish(
+      apiError(400, "Request body must be a JSON object with an `arguments` object", {
+        suggestedFix: "Send `arguments` as a JSON object of the tool's input parameters.",
+      }),
+      null,
+      null,
+    );
+  }
+  entry.executed_version = resolveVersion(
+    state.catalog.get(tool.toolkit.slug)?.info,
+    entry.version,
+  );
 
   const logId = state.nextLogId();
   if (fault?.successful_false) {
@@ -85,8 +111,10 @@ export async function executeTool(
     return finish(json(200, payload), false, logId);
   }
   const key = tool.slug.toUpperCase();
-  const data = state.results.has(key)
-    ? structuredClone(state.results.get(key))
-    : { ok: true, tool: tool.slug, arguments_keys: Object.keys(body.arguments).sort() };
+  const data = state.results.has(key) ? structuredClone(state.results.get(key)) : {
+    ok: true,
+    tool: tool.slug,
+    arguments_keys: isObject(body.arguments) ? Object.keys(body.arguments).sort() : [],
+  };
   return finish(json(200, { data, error: null, successful: true, log_id: logId }), true, logId);
 }

@@ -2,6 +2,7 @@
 // which requests, and how many times. Matching is pure, so "first a 429, then success" can
 // be tested on its own.
 import { apiError, json } from "./http.ts";
+import { rateLimitHeaders, type RateLimitSpec } from "./rate_limit.ts";
 import { isObject, sameSlug } from "./util.ts";
 
 /** Which sandboxed route a fault applies to. */
@@ -30,6 +31,8 @@ export interface FaultSpec {
   body?: unknown;
   /** Error message used in the default body. */
   message?: string;
+  /** `suggested_fix` of the default error body. */
+  suggested_fix?: string;
 }
 
 export interface Fault extends FaultSpec {
@@ -68,7 +71,7 @@ export function checkFault(spec: unknown): string | null {
   if (spec.route !== undefined && !ROUTES.includes(spec.route as FaultRoute)) {
     return `route must be one of ${ROUTES.join(", ")}`;
   }
-  for (const key of ["slug", "envelope_id", "message"]) {
+  for (const key of ["slug", "envelope_id", "message", "suggested_fix"]) {
     if (spec[key] !== undefined && typeof spec[key] !== "string") return `${key} must be a string`;
   }
   const s = spec.status;
@@ -89,11 +92,18 @@ export function checkFault(spec: unknown): string | null {
   return null;
 }
 
-/** The error answer of a fault that has a status. */
-export function faultResponse(fault: Fault): Response {
-  const headers: Record<string, string> = {};
-  if (fault.retry_after !== undefined) headers["retry-after"] = String(fault.retry_after);
+/**
+ * The error answer of a fault that has a status. A 429 also carries the rate-limit headers
+ * of `window` with nothing remaining, as Composio's limiter sends them; Retry-After only
+ * when the fault sets it, so that a test can also see a 429 without one.
+ */
+export function faultResponse(fault: Fault, window: RateLimitSpec): Response {
   const status = fault.status!;
+  const headers: Record<string, string> = status === 429 ? rateLimitHeaders(window, 0) : {};
+  if (fault.retry_after !== undefined) headers["retry-after"] = String(fault.retry_after);
   if (fault.body !== undefined) return json(status, fault.body, headers);
-  return apiError(status, fault.message ?? `Sandbox fault: HTTP ${status}`, headers);
+  return apiError(status, fault.message ?? `Sandbox fault: HTTP ${status}`, {
+    headers,
+    suggestedFix: fault.suggested_fix,
+  });
 }

@@ -21,8 +21,15 @@ export function json(status: number, body: unknown, headers?: HeadersInit): Resp
   return new Response(JSON.stringify(body), { status, headers: h });
 }
 
-/** Composio's documented error body: {error: {message, code, slug, status, request_id, ...}}. */
-export function apiError(status: number, message: string, headers?: HeadersInit): Response {
+/**
+ * Composio's documented error body:
+ * `{error: {message, code, slug, status, request_id, suggested_fix?, errors?}}`.
+ */
+export function apiError(
+  status: number,
+  message: string,
+  opts: { headers?: HeadersInit; suggestedFix?: string; errors?: string[] } = {},
+): Response {
   return json(status, {
     error: {
       message,
@@ -30,8 +37,10 @@ export function apiError(status: number, message: string, headers?: HeadersInit)
       slug: STATUS_SLUGS[status] ?? `Http${status}`,
       status,
       request_id: `req_sandbox_${++requestSeq}`,
+      ...(opts.suggestedFix ? { suggested_fix: opts.suggestedFix } : {}),
+      ...(opts.errors ? { errors: opts.errors } : {}),
     },
-  }, headers);
+  }, opts.headers);
 }
 
 /** A control request the sandbox cannot read: answered 400 with the message. */

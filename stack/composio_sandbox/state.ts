@@ -12,11 +12,20 @@ import {
 import type { ExecutionRecord, ExecutionsReport } from "./execution.ts";
 import { checkFault, type Fault, faultResponse, type FaultSpec, matchFault } from "./faults.ts";
 import { type GenerateSpec, generateTools, MAX_GENERATED } from "./generate.ts";
+import {
+  checkRateLimit,
+  DEFAULT_RATE_LIMIT,
+  type RateLimitSpec,
+  RollingWindow,
+} from "./rate_limit.ts";
 import { sameSlug } from "./util.ts";
 
 /** What tests may do to the sandbox; every operation also has a /_sandbox route. */
 export interface SandboxControl {
-  /** Restore fixture catalogs, clear faults, execution log and execute results. */
+  /**
+   * Restore fixture catalogs; clear faults, the execution log, request counts, execute
+   * results and the rate limit.
+   */
   reset(): void;
   addFault(spec: FaultSpec): Fault;
   clearFaults(): void;
@@ -41,6 +50,12 @@ export interface SandboxControl {
     toolkit: string,
     spec: { version?: string; available_versions?: string[] },
   ): ToolkitInfo;
+  /** Marks a tool deprecated (listed with is_deprecated) or live again; false if absent. */
+  setDeprecated(toolkit: string, slug: string, deprecated: boolean): boolean;
+  /** Limits every API route to `limit` requests per rolling window; null lifts the limit. */
+  setRateLimit(spec: RateLimitSpec | null): void;
+  /** API requests answered past the key check, by "METHOD /path". */
+  requests(): Record<string, number>;
 }
 
 export class SandboxState {
@@ -49,6 +64,9 @@ export class SandboxState {
   log: ExecutionRecord[] = [];
   results = new Map<string, unknown>();
   rawTools = new Map<string, unknown[]>();
+  /** Null: no limit, and no rate-limit headers except on 429 faults. */
+  rateLimit: RollingWindow | null = null;
+  requestCounts = new Map<string, number>();
   private faultSeq = 0;
   private logSeq = 0;
 
@@ -65,7 +83,11 @@ export class SandboxState {
 
   /** The answer to a request a fault with a status hit. */
   faultAnswer(fault: Fault): Response {
-    return faultResponse(fault);
+    return faultResponse(fault, this.rateLimit?.spec ?? DEFAULT_RATE_LIMIT);
+  }
+
+  countRequest(key: string): void {
+    this.requestCounts.set(key, (this.requestCounts.get(key) ?? 0) + 1);
   }
 
   findTool(slug: string): ToolDef | undefined {
@@ -85,6 +107,8 @@ export class SandboxState {
     this.log = [];
     this.results = new Map();
     this.rawTools = new Map();
+    this.rateLimit = null;
+    this.requestCounts = new Map();
     this.logSeq = 0;
   }
 
@@ -182,6 +206,27 @@ export class SandboxState {
     return structuredClone(kit.info);
   }
 
+  setDeprecated(toolkit: string, slug: string, deprecated: boolean): boolean {
+    if (typeof deprecated !== "boolean") throw new TypeError("is_deprecated must be a boolean");
+    const tool = this.catalog.get(toolkit.toLowerCase())?.tools.find((t) => sameSlug(t.slug, slug));
+    if (tool) tool.is_deprecated = deprecated;
+    return tool !== undefined;
+  }
+
+  setRateLimit(spec: RateLimitSpec | null): void {
+    if (spec === null) {
+      this.rateLimit = null;
+      return;
+    }
+    const problem = checkRateLimit(spec);
+    if (problem) throw new TypeError(problem);
+    this.rateLimit = new RollingWindow({ limit: spec.limit, window_seconds: spec.window_seconds });
+  }
+
+  requests(): Record<string, number> {
+    return Object.fromEntries(this.requestCounts);
+  }
+
   /** The control operations, bound, for the public sandbox object. */
   control(): SandboxControl {
     return {
@@ -196,6 +241,9 @@ export class SandboxState {
       setExecuteResult: (slug, data) => this.setExecuteResult(slug, data),
       addRawTools: (toolkit, items) => this.addRawTools(toolkit, items),
       setToolkitVersions: (toolkit, spec) => this.setToolkitVersions(toolkit, spec),
+      setDeprecated: (toolkit, slug, deprecated) => this.setDeprecated(toolkit, slug, deprecated),
+      setRateLimit: (spec) => this.setRateLimit(spec),
+      requests: () => this.requests(),
     };
   }
 }
