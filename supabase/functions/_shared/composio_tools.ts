@@ -1,13 +1,14 @@
-// Composio's catalog, read through composio.ts: every page of `GET /api/v3/tools` for a
+// Composio's catalog, read through composio.ts: every page of `GET /api/v3.1/tools` for a
 // toolkit (following next_cursor to the end, which the SDK's getRawComposioTools does not),
 // the toolkit's version pinned after the first page so that a release in the middle of a
-// listing cannot mix versions, `GET /api/v3/tools/{slug}`, `GET /api/v3/toolkits`. Retryable
-// failures (429 with Retry-After, 5xx, timeouts) are retried within a deadline; an
-// exhausted X-RateLimit window is waited out before the next page. Each tool is validated
-// with zod: a malformed tool becomes an error for that tool, and the rest of its page is kept.
+// listing cannot mix versions, `GET /api/v3.1/tools/{slug}`, `GET /api/v3.1/toolkits`.
+// Retryable failures (429 with Retry-After, 5xx, timeouts) are retried within a deadline.
+// Each tool is validated with zod: a malformed tool becomes an error for that tool, and the
+// rest of its page is kept.
 import { z } from "zod";
 import { type BackoffPolicy, nextRetryDelay } from "./backoff.ts";
 import {
+  COMPOSIO_API_BASE,
   type ComposioConfig,
   ComposioError,
   composioRequest,
@@ -99,13 +100,16 @@ export async function withComposioRetry<T>(
   }
 }
 
-/** Milliseconds to wait before the next call when the rate-limit window is spent. */
+/**
+ * Milliseconds to wait before the next call when the rate-limit window is spent: the
+ * answer's Retry-After if it sent one. Composio's window rolls and it names no reset time,
+ * so without Retry-After the next call goes out and its 429's Retry-After says how long
+ * (withComposioRetry waits that out).
+ */
 export function rateLimitWait(res: ComposioResponse<unknown>): number {
-  const { remaining, resetSeconds } = res.rateLimit;
-  if (remaining === null || remaining > 0 || resetSeconds === null) return 0;
-  // X-RateLimit-Reset is seconds until the reset, or an epoch timestamp in seconds.
-  const seconds = resetSeconds > 1e9 ? resetSeconds - Date.now() / 1000 : resetSeconds;
-  return Math.max(0, Math.ceil(seconds * 1000));
+  const { remaining, retryAfterMs } = res.rateLimit;
+  if (remaining === null || remaining > 0 || retryAfterMs === null) return 0;
+  return retryAfterMs;
 }
 
 /** A copy of a nullish-or-string-array field as stringList gives it, or undefined if not one. */
@@ -224,7 +228,7 @@ export async function* listToolPages(
     if (!cursor) return;
     if (seenCursors.has(cursor)) {
       throw new ComposioError(
-        `GET /api/v3/tools: cursor repeated on page ${page}`,
+        `GET ${COMPOSIO_API_BASE}/tools: cursor repeated on page ${page}`,
         status,
         "invalid_response",
         false,
@@ -235,7 +239,7 @@ export async function* listToolPages(
       const deadline = opts.retry?.deadline;
       if (wait > (opts.retry?.maxWaitMs ?? 30_000) || (deadline && Date.now() + wait > deadline)) {
         throw new ComposioError(
-          `GET /api/v3/tools: rate limit exhausted for ${wait} ms`,
+          `GET ${COMPOSIO_API_BASE}/tools: rate limit exhausted for ${wait} ms`,
           429,
           "http",
           true,
@@ -258,7 +262,7 @@ interface ReadPage {
   wait: number;
 }
 
-/** One page of `GET /api/v3/tools`, validated item by item (indexes from `index`). */
+/** One page of `GET /tools`, validated item by item (indexes from `index`). */
 async function readToolPage(
   config: ComposioConfig,
   query: Record<string, string | undefined>,
@@ -266,13 +270,13 @@ async function readToolPage(
   index: number,
 ): Promise<ReadPage> {
   const res = await withComposioRetry(
-    () => composioRequest<unknown>(config, "GET", "/api/v3/tools", { query }),
+    () => composioRequest<unknown>(config, "GET", "/tools", { query }),
     retry,
   );
   const body = pageSchema.safeParse(res.data);
   if (!body.success) {
     throw new ComposioError(
-      `GET /api/v3/tools: unexpected page shape (${body.error.issues[0]?.message})`,
+      `GET ${COMPOSIO_API_BASE}/tools: unexpected page shape (${body.error.issues[0]?.message})`,
       res.status,
       "invalid_response",
       true,
@@ -314,7 +318,7 @@ export async function listAllTools(
   return { tools, errors, version, pages };
 }
 
-/** `GET /api/v3/tools/{slug}`, validated. */
+/** `GET /tools/{slug}`, validated. */
 export async function getTool(
   config: ComposioConfig,
   slug: string,
@@ -322,7 +326,7 @@ export async function getTool(
 ): Promise<ComposioTool> {
   const res = await withComposioRetry(
     () =>
-      composioRequest<unknown>(config, "GET", `/api/v3/tools/${encodeURIComponent(slug)}`, {
+      composioRequest<unknown>(config, "GET", `/tools/${encodeURIComponent(slug)}`, {
         query: { version: opts.version },
       }),
     opts.retry,
@@ -330,7 +334,7 @@ export async function getTool(
   const parsed = parseTool(res.data, 0);
   if (isToolError(parsed)) {
     throw new ComposioError(
-      `GET /api/v3/tools/${slug}: ${parsed.message}`,
+      `GET ${COMPOSIO_API_BASE}/tools/${slug}: ${parsed.message}`,
       res.status,
       "invalid_response",
       false,
@@ -350,7 +354,7 @@ export const composioToolkitSchema = z.object({
 });
 export type ComposioToolkit = z.infer<typeof composioToolkitSchema>;
 
-/** Every toolkit (`GET /api/v3/toolkits`, all pages); malformed entries are skipped. */
+/** Every toolkit (`GET /toolkits`, all pages); malformed entries are skipped. */
 export async function listToolkits(
   config: ComposioConfig,
   opts: { retry?: RetryOptions; category?: string } = {},
@@ -360,7 +364,7 @@ export async function listToolkits(
   do {
     const res = await withComposioRetry(
       () =>
-        composioRequest<unknown>(config, "GET", "/api/v3/toolkits", {
+        composioRequest<unknown>(config, "GET", "/toolkits", {
           query: { limit: "1000", cursor: cursor ?? undefined, category: opts.category },
         }),
       opts.retry,
@@ -368,7 +372,7 @@ export async function listToolkits(
     const body = pageSchema.safeParse(res.data);
     if (!body.success) {
       throw new ComposioError(
-        "GET /api/v3/toolkits: unexpected page shape",
+        `GET ${COMPOSIO_API_BASE}/toolkits: unexpected page shape`,
         res.status,
         "invalid_response",
         true,
