@@ -1,10 +1,11 @@
 // Composio's catalog, read through composio.ts: every page of `GET /api/v3.1/tools` for a
-// toolkit (following next_cursor to the end, which the SDK's getRawComposioTools does not),
-// the toolkit's version pinned after the first page so that a release in the middle of a
-// listing cannot mix versions, `GET /api/v3.1/tools/{slug}`, `GET /api/v3.1/toolkits`.
-// Retryable failures (429 with Retry-After, 5xx, timeouts) are retried within a deadline.
-// Each tool is validated with zod: a malformed tool becomes an error for that tool, and the
-// rest of its page is kept.
+// toolkit (following next_cursor to the end, which the SDK's getRawComposioTools does not,
+// and checking it against total_pages), deprecated tools included and flagged, the
+// toolkit's version pinned after the first page so that a release in the middle of a listing
+// cannot mix versions, `GET /api/v3.1/tools/{slug}`, `GET /api/v3.1/toolkits`. Retryable
+// failures (429 with Retry-After, 5xx, timeouts) are retried within a deadline. Each tool is
+// validated with zod: a malformed tool becomes an error for that tool, and the rest of its
+// page is kept.
 import { z } from "zod";
 import { type BackoffPolicy, nextRetryDelay } from "./backoff.ts";
 import {
@@ -23,7 +24,14 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const jsonObject = z.custom<Record<string, unknown>>(isObject, "expected a JSON object");
 const stringList = z.array(z.string()).nullish().transform((v) => v ?? []);
 
-/** A tool as Composio lists it; unknown fields are dropped. */
+/** Whether Composio's `deprecated` object (`{is_deprecated, version, …}`) says deprecated. */
+const deprecatedObjectSays = (v: unknown): boolean => isObject(v) && v.is_deprecated === true;
+
+/**
+ * A tool as Composio lists it; unknown fields are dropped. `is_deprecated` is true when
+ * either the tool's flag or its `deprecated` object says so (the object is read leniently:
+ * a tool is never refused for its shape).
+ */
 export const composioToolSchema = z.object({
   slug: z.string().min(1),
   name: z.string(),
@@ -35,14 +43,45 @@ export const composioToolSchema = z.object({
   scopes: stringList,
   version: z.string().min(1),
   available_versions: stringList,
-  is_deprecated: z.boolean().nullish().transform((v) => v ?? false),
-});
+  is_deprecated: z.boolean().nullish(),
+  deprecated: z.unknown().optional(),
+}).transform(({ is_deprecated, deprecated, ...tool }) => ({
+  ...tool,
+  is_deprecated: is_deprecated === true || deprecatedObjectSays(deprecated),
+}));
 export type ComposioTool = z.infer<typeof composioToolSchema> & ComposioToolInput;
+
+// Counts are read leniently: they check the cursor, and a page is never refused for them.
+const count = z.unknown().optional().transform((v) =>
+  typeof v === "number" && Number.isFinite(v) ? v : null
+);
 
 const pageSchema = z.object({
   items: z.array(z.unknown()),
   next_cursor: z.string().nullish().transform((v) => v || null),
+  total_pages: count,
+  current_page: count,
+  total_items: count,
 });
+
+/**
+ * Where a listing goes after a page, from what the page says: its next_cursor (null, empty
+ * or absent: none), total_pages, and current_page (else `page`, our own count). A page at
+ * or past total_pages is the last, whatever cursor it carries. A page without a cursor
+ * before total_pages means the listing was cut short: an error, since a caller that took it
+ * for the whole catalog would deprecate the tools it never saw.
+ */
+export function nextCursor(
+  listed: { next_cursor: string | null; total_pages: number | null; current_page: number | null },
+  page: number,
+): { next: string | null } | { truncated: string } {
+  const current = listed.current_page ?? page;
+  const total = listed.total_pages;
+  if (total !== null && current >= total) return { next: null };
+  if (listed.next_cursor) return { next: listed.next_cursor };
+  if (total !== null) return { truncated: `no next_cursor on page ${current} of ${total}` };
+  return { next: null };
+}
 
 export interface ToolError {
   /** Position in the listing (0-based across pages). */
@@ -58,6 +97,8 @@ export interface ToolPage {
   /** The toolkit version this page was listed at (pinned after the first page). */
   version: string | null;
   page: number;
+  /** How many pages Composio said the listing has, when it said. */
+  totalPages: number | null;
 }
 
 export interface RetryOptions {
@@ -131,7 +172,7 @@ function stringListOf(v: unknown): string[] | undefined {
 export function parseToolFast(item: unknown): ComposioTool | null {
   if (!isObject(item)) return null;
   const { slug, name, description, toolkit, input_parameters, output_parameters } = item;
-  const { version, is_deprecated } = item;
+  const { version, is_deprecated, deprecated } = item;
   if (typeof slug !== "string" || slug.length < 1 || typeof name !== "string") return null;
   if (description !== undefined && description !== null && typeof description !== "string") {
     return null;
@@ -162,7 +203,7 @@ export function parseToolFast(item: unknown): ComposioTool | null {
     scopes,
     version,
     available_versions,
-    is_deprecated: is_deprecated ?? false,
+    is_deprecated: is_deprecated === true || deprecatedObjectSays(deprecated),
   };
 }
 
@@ -194,9 +235,10 @@ export interface ListToolsOptions {
 }
 
 /**
- * Every page of the toolkit's tools, following next_cursor until it is null. The first
- * page asks for the requested version ("latest" by default); later pages pin the version
- * the first valid tool reported.
+ * Every page of the toolkit's tools, deprecated ones included (flagged is_deprecated, so
+ * that a caller can tell a deprecated tool from a vanished one), following next_cursor to
+ * the last page (nextCursor). The first page asks for the requested version ("latest" by
+ * default); later pages pin the version the first valid tool reported.
  */
 export async function* listToolPages(
   config: ComposioConfig,
@@ -212,6 +254,8 @@ export async function* listToolPages(
       toolkit_slug: opts.toolkit,
       limit: String(limit),
       cursor: cursor ?? undefined,
+      // Explicit, so the listing does not depend on the server's default.
+      include_deprecated: "true",
     };
     if (pinned) query[`toolkit_versions[${opts.toolkit}]`] = pinned;
     else query.toolkit_versions = "latest";
@@ -219,12 +263,21 @@ export async function* listToolPages(
     // nothing in this generator keeps it (the parsed JSON behind its tools) alive while
     // the next page is fetched.
     let read: ReadPage | null = await readToolPage(config, query, opts.retry, index);
-    const { status, next, wait } = read;
+    const { status, wait, totalPages } = read;
+    const after = nextCursor(read.listed, page);
+    if ("truncated" in after) {
+      throw new ComposioError(
+        `GET ${COMPOSIO_API_BASE}/tools: listing cut short (${after.truncated})`,
+        status,
+        "invalid_response",
+        true,
+      );
+    }
     index += read.items;
     pinned ??= read.tools[0]?.version ?? null;
-    yield { tools: read.tools, errors: read.errors, version: pinned, page };
+    yield { tools: read.tools, errors: read.errors, version: pinned, page, totalPages };
     read = null;
-    cursor = next;
+    cursor = after.next;
     if (!cursor) return;
     if (seenCursors.has(cursor)) {
       throw new ComposioError(
@@ -257,7 +310,9 @@ interface ReadPage {
   /** How many items the page listed. */
   items: number;
   status: number;
-  next: string | null;
+  /** What the page said about where the listing goes on. */
+  listed: { next_cursor: string | null; total_pages: number | null; current_page: number | null };
+  totalPages: number | null;
   /** rateLimitWait of the response. */
   wait: number;
 }
@@ -284,7 +339,7 @@ async function readToolPage(
   }
   const tools: ComposioTool[] = [];
   const errors: ToolError[] = [];
-  const { items, next_cursor } = body.data;
+  const { items, next_cursor, total_pages, current_page } = body.data;
   for (let i = 0; i < items.length; i++) {
     const parsed = parseTool(items[i], index + i);
     if (isToolError(parsed)) errors.push(parsed);
@@ -295,7 +350,8 @@ async function readToolPage(
     errors,
     items: items.length,
     status: res.status,
-    next: next_cursor,
+    listed: { next_cursor, total_pages, current_page },
+    totalPages: total_pages,
     wait: rateLimitWait(res),
   };
 }
@@ -361,7 +417,8 @@ export async function listToolkits(
 ): Promise<ComposioToolkit[]> {
   const out: ComposioToolkit[] = [];
   let cursor: string | null = null;
-  do {
+  const seenCursors = new Set<string>();
+  for (let page = 1;; page++) {
     const res = await withComposioRetry(
       () =>
         composioRequest<unknown>(config, "GET", "/toolkits", {
@@ -382,7 +439,23 @@ export async function listToolkits(
       const kit = composioToolkitSchema.safeParse(item);
       if (kit.success) out.push(kit.data);
     }
-    cursor = body.data.next_cursor;
-  } while (cursor);
-  return out;
+    const after = nextCursor(body.data, page);
+    const next = "next" in after ? after.next : null;
+    const problem = "truncated" in after
+      ? `listing cut short (${after.truncated})`
+      : next && seenCursors.has(next)
+      ? `cursor repeated on page ${page}`
+      : null;
+    if (problem) {
+      throw new ComposioError(
+        `GET ${COMPOSIO_API_BASE}/toolkits: ${problem}`,
+        res.status,
+        "invalid_response",
+        "truncated" in after, // a later listing may be whole; a cursor loop stays one
+      );
+    }
+    if (!next) return out;
+    cursor = next;
+    seenCursors.add(cursor);
+  }
 }
