@@ -21,6 +21,7 @@ export type { ExecutionRecord, ExecutionsReport } from "./composio_sandbox/execu
 export type { Fault, FaultRoute, FaultSpec } from "./composio_sandbox/faults.ts";
 export { matchFault } from "./composio_sandbox/faults.ts";
 export type { GenerateSpec } from "./composio_sandbox/generate.ts";
+export type { RateLimitSpec } from "./composio_sandbox/rate_limit.ts";
 export { generateTools } from "./composio_sandbox/generate.ts";
 export type { SandboxControl } from "./composio_sandbox/state.ts";
 

@@ -9,7 +9,7 @@ export interface RateLimitSpec {
   window_seconds: number;
 }
 
-/** The window 429 faults describe when no limit is configured (Composio's Starter plan). */
+/** What a 429 fault reports when no limit is set: an organisation-sized window, for shape. */
 export const DEFAULT_RATE_LIMIT: RateLimitSpec = { limit: 20_000, window_seconds: 600 };
 
 const MAX_LIMIT = 1_000_000;
