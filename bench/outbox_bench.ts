@@ -290,6 +290,7 @@ async function executeFloorDriver(calls: number, concurrency: number): Promise<v
           arguments: { ...args, title: `job ${i}` },
           envelopeId: crypto.randomUUID(),
           userId: "floor",
+          version: "20250909_00",
         });
         if (r.call.kind !== "response" || r.call.status !== 200) throw new Error("execute failed");
       }

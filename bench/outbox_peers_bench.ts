@@ -1,6 +1,6 @@
 // outbox-drain against its peers, side by side in one run: graphile-worker 0.18 and pg-boss 12
 // (each in a Node 22 process, default and tuned configuration) and our drain, every job making
-// the same Composio execute call (`POST /api/v3/tools/execute/GITHUB_CREATE_ISSUE`, ~1 KB of
+// the same Composio execute call (`POST /api/v3.1/tools/execute/GITHUB_CREATE_ISSUE`, ~1 KB of
 // arguments, `x-api-key`, `x-envelope-id`) against the stack's sandbox, on the stack's Postgres.
 //
 // OUTBOX_PEERS_JOBS (default 10000) jobs per run, enqueued before the workers start;

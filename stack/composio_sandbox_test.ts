@@ -51,9 +51,9 @@ function client(sb: ComposioSandbox) {
   };
   return {
     call,
-    list: (query = "") => call("GET", `/api/v3/tools${query}`),
+    list: (query = "") => call("GET", `/api/v3.1/tools${query}`),
     execute: (slug: string, args: unknown, envelope?: string, extra: object = {}) =>
-      call("POST", `/api/v3/tools/execute/${slug}`, {
+      call("POST", `/api/v3.1/tools/execute/${slug}`, {
         body: { arguments: args, user_id: "user_1", ...extra },
         headers: envelope ? { "x-envelope-id": envelope } : {},
       }),
@@ -146,7 +146,7 @@ Deno.test("list: toolkit filter, multiple toolkits, tool_slugs, tags", async () 
 
 Deno.test("list and get: tool objects carry Composio's fields", async () => {
   await withSandbox(async (_sb, c) => {
-    const r = await c.call("GET", "/api/v3/tools/GITHUB_CREATE_ISSUE");
+    const r = await c.call("GET", "/api/v3.1/tools/GITHUB_CREATE_ISSUE");
     assert.equal(r.status, 200);
     const t = r.body;
     for (
@@ -174,11 +174,11 @@ Deno.test("list and get: tool objects carry Composio's fields", async () => {
     assert.ok(t.available_versions.includes("20250909_00"));
 
     // Lower-case slugs resolve, like the real API's case-insensitive lookups.
-    assert.equal((await c.call("GET", "/api/v3/tools/github_create_issue")).status, 200);
-    // v3.1 is served too.
-    assert.equal((await c.call("GET", "/api/v3.1/tools/GITHUB_CREATE_ISSUE")).status, 200);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/github_create_issue")).status, 200);
+    // v3 is served too.
+    assert.equal((await c.call("GET", "/api/v3/tools/GITHUB_CREATE_ISSUE")).status, 200);
 
-    const missing = await c.call("GET", "/api/v3/tools/GITHUB_NOPE");
+    const missing = await c.call("GET", "/api/v3.1/tools/GITHUB_NOPE");
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.status, 404);
     assert.equal(typeof missing.body.error.message, "string");
@@ -209,7 +209,7 @@ Deno.test("toolkit_versions is echoed on each tool, in every accepted form", asy
       github: "20250909_00",
       slack: "20250925_00",
     });
-    const one = await c.call("GET", "/api/v3/tools/SLACK_SEND_MESSAGE?version=20250925_00");
+    const one = await c.call("GET", "/api/v3.1/tools/SLACK_SEND_MESSAGE?version=20250925_00");
     assert.equal(one.body.version, "20250925_00");
     assert.equal(one.body.deprecated.version, "20250925_00");
   });
@@ -217,7 +217,7 @@ Deno.test("toolkit_versions is echoed on each tool, in every accepted form", asy
 
 Deno.test("toolkits list has Composio's shape", async () => {
   await withSandbox(async (_sb, c) => {
-    const r = await c.call("GET", "/api/v3/toolkits");
+    const r = await c.call("GET", "/api/v3.1/toolkits");
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.body).sort(), ["items", "next_cursor", "total_pages"]);
     const slugs = r.body.items.map((k: any) => k.slug);
@@ -227,15 +227,15 @@ Deno.test("toolkits list has Composio's shape", async () => {
     assert.ok(gh.meta.tools_count >= 5);
     assert.equal(typeof gh.meta.logo, "string");
     assert.ok(Array.isArray(gh.meta.categories));
-    const paged = await c.call("GET", "/api/v3/toolkits?limit=2");
+    const paged = await c.call("GET", "/api/v3.1/toolkits?limit=2");
     assert.equal(paged.body.items.length, 2);
     assert.equal(paged.body.total_pages, 2);
     const rest = await c.call(
       "GET",
-      `/api/v3/toolkits?cursor=${encodeURIComponent(paged.body.next_cursor)}`,
+      `/api/v3.1/toolkits?cursor=${encodeURIComponent(paged.body.next_cursor)}`,
     );
     assert.deepEqual(rest.body.items.map((k: any) => k.slug), ["slack"]);
-    const comms = await c.call("GET", "/api/v3/toolkits?category=communication");
+    const comms = await c.call("GET", "/api/v3.1/toolkits?category=communication");
     assert.deepEqual(comms.body.items.map((k: any) => k.slug), ["gmail", "slack"]);
   });
 });
@@ -249,13 +249,13 @@ Deno.test("api key is required on /api routes, not on /_sandbox routes", async (
     const none = await c.list("");
     assert.equal(none.status, 200);
     for (const key of [null, "wrong-key"]) {
-      const r = await c.call("GET", "/api/v3/tools", { key });
+      const r = await c.call("GET", "/api/v3.1/tools", { key });
       assert.equal(r.status, 401);
       assert.equal(r.body.error.status, 401);
       assert.equal(r.body.error.code, 401);
       assert.equal(typeof r.body.error.slug, "string");
     }
-    const ex = await c.call("POST", "/api/v3/tools/execute/GMAIL_SEND_EMAIL", {
+    const ex = await c.call("POST", "/api/v3.1/tools/execute/GMAIL_SEND_EMAIL", {
       body: { arguments: {} },
       key: null,
       headers: { "x-envelope-id": "env-noauth" },
@@ -272,12 +272,12 @@ Deno.test("custom api key and unknown routes", async () => {
   try {
     const c = client(sb);
     assert.equal((await c.list("")).status, 200);
-    assert.equal((await c.call("GET", "/api/v3/tools", { key: DEFAULT_API_KEY })).status, 401);
-    const nf = await c.call("GET", "/api/v3/nothing-here");
+    assert.equal((await c.call("GET", "/api/v3.1/tools", { key: DEFAULT_API_KEY })).status, 401);
+    const nf = await c.call("GET", "/api/v3.1/nothing-here");
     assert.equal(nf.status, 404);
     assert.equal(nf.body.error.status, 404);
     assert.equal((await c.call("GET", "/elsewhere", { key: null })).status, 404);
-    assert.equal((await c.call("DELETE", "/api/v3/tools")).status, 404);
+    assert.equal((await c.call("DELETE", "/api/v3.1/tools")).status, 404);
   } finally {
     await sb.close();
   }
@@ -332,13 +332,13 @@ Deno.test("execute: configured result, bad bodies and unknown tools are answered
     const r = await c.execute("GITHUB_LIST_ISSUES", { owner: "o", repo: "r" }, "env-a");
     assert.deepEqual(r.body.data, { issues: [{ number: 1, title: "Bug" }] });
 
-    const notJson = await c.call("POST", "/api/v3/tools/execute/GITHUB_LIST_ISSUES", {
+    const notJson = await c.call("POST", "/api/v3.1/tools/execute/GITHUB_LIST_ISSUES", {
       raw: "{not json",
       headers: { "x-envelope-id": "env-b" },
     });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.body.error.status, 400);
-    const noArgs = await c.call("POST", "/api/v3/tools/execute/GITHUB_LIST_ISSUES", {
+    const noArgs = await c.call("POST", "/api/v3.1/tools/execute/GITHUB_LIST_ISSUES", {
       body: { user_id: "u" },
       headers: { "x-envelope-id": "env-b" },
     });
@@ -456,13 +456,13 @@ Deno.test("faults: list-route 429 then success; get-route fault by slug", async 
     assert.ok(ok.body.items.length > 0);
 
     await c.fault({ route: "get", slug: "GMAIL_SEND_EMAIL", status: 503, times: 1 });
-    assert.equal((await c.call("GET", "/api/v3/tools/GMAIL_FETCH_EMAILS")).status, 200);
-    assert.equal((await c.call("GET", "/api/v3/tools/GMAIL_SEND_EMAIL")).status, 503);
-    assert.equal((await c.call("GET", "/api/v3/tools/GMAIL_SEND_EMAIL")).status, 200);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/GMAIL_FETCH_EMAILS")).status, 200);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/GMAIL_SEND_EMAIL")).status, 503);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/GMAIL_SEND_EMAIL")).status, 200);
 
     await c.fault({ route: "toolkits", status: 500, times: 1 });
-    assert.equal((await c.call("GET", "/api/v3/toolkits")).status, 500);
-    assert.equal((await c.call("GET", "/api/v3/toolkits")).status, 200);
+    assert.equal((await c.call("GET", "/api/v3.1/toolkits")).status, 500);
+    assert.equal((await c.call("GET", "/api/v3.1/toolkits")).status, 200);
     // Catalog faults never touch the execution counts.
     assert.equal((await c.executions()).body.total, 0);
   });
@@ -508,7 +508,7 @@ Deno.test("catalog: replace, remove, and reset restores fixtures, faults and cou
     assert.deepEqual(gh.body.items.map((t: any) => t.slug), ["GITHUB_ONLY_TOOL", "GITHUB_SECOND"]);
     assert.equal(gh.body.items[0].toolkit.name, "GitHub", "toolkit metadata kept");
     assert.equal(gh.body.items[0].name, "Github Only Tool", "missing fields filled");
-    assert.equal((await c.call("GET", "/api/v3/tools/GITHUB_CREATE_ISSUE")).status, 404);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/GITHUB_CREATE_ISSUE")).status, 404);
 
     const del = await c.call("DELETE", "/_sandbox/catalog/github/GITHUB_SECOND", { key: null });
     assert.equal(del.status, 200);
@@ -520,7 +520,7 @@ Deno.test("catalog: replace, remove, and reset restores fixtures, faults and cou
 
     // A new toolkit appears in the toolkit list too.
     await c.call("PUT", "/_sandbox/catalog/linear", { body: [{ slug: "LINEAR_X" }], key: null });
-    const kits = await c.call("GET", "/api/v3/toolkits");
+    const kits = await c.call("GET", "/api/v3.1/toolkits");
     assert.ok(kits.body.items.some((k: any) => k.slug === "linear"));
 
     const bad = await c.call("PUT", "/_sandbox/catalog/github", { body: [{}], key: null });
@@ -535,13 +535,16 @@ Deno.test("catalog: replace, remove, and reset restores fixtures, faults and cou
     await c.call("PUT", "/_sandbox/execute-result/GMAIL_SEND_EMAIL", { body: 1, key: null });
 
     assert.equal((await c.call("POST", "/_sandbox/reset", { key: null })).status, 200);
-    assert.equal((await c.call("GET", "/api/v3/tools/GITHUB_CREATE_ISSUE")).status, 200);
-    assert.equal((await c.call("GET", "/api/v3/tools/GITHUB_ONLY_TOOL")).status, 404);
-    assert.deepEqual((await c.call("GET", "/api/v3/toolkits")).body.items.map((k: any) => k.slug), [
-      "github",
-      "gmail",
-      "slack",
-    ]);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/GITHUB_CREATE_ISSUE")).status, 200);
+    assert.equal((await c.call("GET", "/api/v3.1/tools/GITHUB_ONLY_TOOL")).status, 404);
+    assert.deepEqual(
+      (await c.call("GET", "/api/v3.1/toolkits")).body.items.map((k: any) => k.slug),
+      [
+        "github",
+        "gmail",
+        "slack",
+      ],
+    );
     assert.deepEqual((await c.executions()).body, { by_envelope: {}, total: 0, log: [] });
     const after = await c.execute("GMAIL_SEND_EMAIL", { a: 1 }, "env-2");
     assert.equal(after.status, 200, "faults cleared");
@@ -693,7 +696,7 @@ Deno.test("control: raw items follow their toolkit's tools; toolkit versions can
     });
     assert.equal(v.status, 200);
     assert.deepEqual(v.body.available_versions, ["20990101_00"]);
-    const tool = await c.call("GET", "/api/v3/tools/SLACK_SEND_MESSAGE");
+    const tool = await c.call("GET", "/api/v3.1/tools/SLACK_SEND_MESSAGE");
     assert.equal(tool.body.version, "20990101_00");
     assert.deepEqual(tool.body.available_versions, ["20990101_00"]);
     const bad = await c.call("PATCH", "/_sandbox/toolkits/nope", { body: {}, key: null });

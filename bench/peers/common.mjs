@@ -24,7 +24,7 @@ export function payload(i, enqueuedAt) {
 
 /** One execute call, as composio.ts makes it; throws unless the sandbox answers successfully. */
 export async function execute(o, slug, envelopeId, args) {
-  const res = await fetch(`${o.baseUrl}/api/v3/tools/execute/${encodeURIComponent(slug)}`, {
+  const res = await fetch(`${o.baseUrl}/api/v3.1/tools/execute/${encodeURIComponent(slug)}`, {
     method: "POST",
     headers: {
       "x-api-key": o.apiKey,
@@ -32,7 +32,7 @@ export async function execute(o, slug, envelopeId, args) {
       "content-type": "application/json",
       "x-envelope-id": envelopeId,
     },
-    body: JSON.stringify({ arguments: args }),
+    body: JSON.stringify({ arguments: args, version: "20250909_00" }),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();

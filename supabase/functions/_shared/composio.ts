@@ -1,10 +1,18 @@
-// Transport to Composio's v3 REST API: base URL and key from the environment, a timeout on
-// every call, 429 Retry-After and X-RateLimit-* read, and failures classified as retryable
-// or not. Catalog calls (composio_tools.ts) and executions (composio_execute.ts) build on it.
+// Transport to Composio's v3.1 REST API: base URL and key from the environment, a timeout on
+// every call, Composio's error body and rate-limit headers read, and failures classified as
+// retryable or not. Catalog calls (composio_tools.ts) and executions (composio_execute.ts)
+// build on it, with paths relative to the API base (`/tools`, not `/api/v3.1/tools`).
 import { optionalEnv, requireEnv } from "./env.ts";
 import { parseRetryAfter } from "./backoff.ts";
 
+/**
+ * The API base path. v3.1 resolves an unpinned tool call to the toolkit's latest version
+ * (v3 to the oldest), so executions always send the version the catalog pinned.
+ */
+export const COMPOSIO_API_BASE = "/api/v3.1";
+
 export interface ComposioConfig {
+  /** Scheme and host (COMPOSIO_BASE_URL), without the API base path. */
   baseUrl: string;
   apiKey: string;
   /** Per-request timeout. */
@@ -21,15 +29,40 @@ export function composioConfig(overrides: Partial<ComposioConfig> = {}): Composi
   };
 }
 
+/**
+ * Composio's rate-limit headers (per organisation, over a rolling window), as numbers: what
+ * a caller needs to keep its own budget in step with Composio's. Null where a header is
+ * absent or unreadable.
+ */
 export interface RateLimit {
+  /** Requests allowed per window (X-RateLimit). */
   limit: number | null;
+  /** Requests left in the current window (X-RateLimit-Remaining). */
   remaining: number | null;
-  /** Seconds until the window resets, when Composio says. */
-  resetSeconds: number | null;
+  /** The window's length in seconds (X-RateLimit-Window-Size, e.g. "600s"). */
+  windowSeconds: number | null;
+  /** When to come back (Retry-After, sent with 429), in ms from the answer. */
+  retryAfterMs: number | null;
+}
+
+/** Composio's error body, `{error: {message, status, request_id, suggested_fix, …}}`. */
+export interface ComposioErrorBody {
+  message: string | null;
+  status: number | null;
+  requestId: string | null;
+  suggestedFix: string | null;
 }
 
 /** A failed call. `retryable` means trying again later cannot do harm for a read. */
 export class ComposioError extends Error {
+  /** What Composio said (describeError of its error body), without our method and path. */
+  readonly upstream: string | null;
+  /** Composio's request id, for their support. */
+  readonly requestId: string | null;
+  readonly suggestedFix: string | null;
+  /** The rate-limit headers of the answer, when there was one. */
+  readonly rateLimit: RateLimit | null;
+
   constructor(
     message: string,
     readonly status: number | null,
@@ -37,9 +70,19 @@ export class ComposioError extends Error {
     readonly retryable: boolean,
     readonly retryAfterMs: number | null = null,
     readonly body: unknown = null,
+    info: {
+      upstream?: string;
+      requestId?: string | null;
+      suggestedFix?: string | null;
+      rateLimit?: RateLimit;
+    } = {},
   ) {
     super(message);
     this.name = "ComposioError";
+    this.upstream = info.upstream ?? null;
+    this.requestId = info.requestId ?? null;
+    this.suggestedFix = info.suggestedFix ?? null;
+    this.rateLimit = info.rateLimit ?? null;
   }
 }
 
@@ -51,16 +94,67 @@ export interface ComposioResponse<T> {
 }
 
 function num(h: string | null): number | null {
-  const n = h === null ? NaN : Number(h);
-  return Number.isFinite(n) ? n : null;
+  const n = h === null || h.trim() === "" ? NaN : Number(h);
+  return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-export function readRateLimit(headers: Headers): RateLimit {
+const UNIT_SECONDS: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600 };
+
+/** X-RateLimit-Window-Size in seconds: "600s" as documented, also "600", "10m", "1h". */
+export function parseWindowSize(h: string | null): number | null {
+  const m = h === null ? null : /^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$/i.exec(h);
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2].toLowerCase()] : null;
+}
+
+export function readRateLimit(headers: Headers, now: Date = new Date()): RateLimit {
   return {
-    limit: num(headers.get("x-ratelimit-limit")),
+    limit: num(headers.get("x-ratelimit")),
     remaining: num(headers.get("x-ratelimit-remaining")),
-    resetSeconds: num(headers.get("x-ratelimit-reset")),
+    windowSeconds: parseWindowSize(headers.get("x-ratelimit-window-size")),
+    retryAfterMs: parseRetryAfter(headers.get("retry-after"), now),
   };
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * Reads an error answer: Composio's documented `{error: {…}}`, an `{error: "…"}`, or the
+ * bare `{message}` its rate limiter answers 429 with; else the start of a non-JSON body.
+ */
+export function parseErrorBody(data: unknown, text = ""): ComposioErrorBody {
+  const out: ComposioErrorBody = {
+    message: null,
+    status: null,
+    requestId: null,
+    suggestedFix: null,
+  };
+  const b = data as Record<string, unknown> | null;
+  if (b !== null && typeof b === "object" && !Array.isArray(b)) {
+    const e = b.error as Record<string, unknown> | string | null | undefined;
+    if (e !== null && typeof e === "object" && !Array.isArray(e)) {
+      out.message = str(e.message);
+      out.status = typeof e.status === "number" ? e.status : null;
+      out.requestId = str(e.request_id);
+      out.suggestedFix = str(e.suggested_fix);
+    } else if (typeof e === "string") {
+      out.message = str(e);
+    }
+    out.message ??= str(b.message);
+  }
+  // Anything else: the start of what was sent, which is all there is to go on.
+  out.message ??= text.trim().slice(0, 200) || null;
+  return out;
+}
+
+// Upstream text lands in logs and audit rows; an error body can be arbitrarily long.
+const MAX_UPSTREAM = 300;
+
+/** Composio's message, its suggested fix and request id, clipped: the text a failure shows. */
+export function describeError(e: ComposioErrorBody): string {
+  let text = e.message ?? "no message";
+  if (e.suggestedFix) text += `; suggested fix: ${e.suggestedFix}`;
+  if (text.length > MAX_UPSTREAM) text = `${text.slice(0, MAX_UPSTREAM - 1)}…`;
+  return e.requestId ? `${text} (request_id ${e.requestId})` : text;
 }
 
 /** 408, 429 and 5xx are worth retrying (for reads); other 4xx are not. */
@@ -103,8 +197,10 @@ function timeoutSignal(ms: number): { signal: AbortSignal; done: () => void } {
 }
 
 /**
- * One HTTP call to Composio. Resolves with any 2xx; throws ComposioError for everything
- * else, carrying the status, whether a retry is safe for a read, and Retry-After.
+ * One HTTP call to Composio, `path` under the API base. Resolves with any 2xx; throws
+ * ComposioError for everything else, carrying the status, whether a retry is safe for a
+ * read, Retry-After, Composio's error body and the rate-limit headers. Messages name the
+ * method and path only (never the query or body) and never hold the API key.
  */
 export async function composioRequest<T = unknown>(
   config: ComposioConfig,
@@ -116,7 +212,8 @@ export async function composioRequest<T = unknown>(
     headers?: Record<string, string>;
   } = {},
 ): Promise<ComposioResponse<T>> {
-  let url = `${config.baseUrl}${path}`;
+  const apiPath = `${COMPOSIO_API_BASE}${path}`;
+  let url = `${config.baseUrl}${apiPath}`;
   if (opts.query) {
     const u = new URL(url);
     for (const [k, v] of Object.entries(opts.query)) {
@@ -144,7 +241,7 @@ export async function composioRequest<T = unknown>(
   } catch (err) {
     if ((err as Error).name === "TimeoutError") {
       throw new ComposioError(
-        `${method} ${path}: no answer within ${config.timeoutMs} ms`,
+        `${method} ${apiPath}: no answer within ${config.timeoutMs} ms`,
         null,
         "timeout",
         true,
@@ -152,13 +249,18 @@ export async function composioRequest<T = unknown>(
     }
     if (isConnectionRefused(err)) {
       throw new ComposioError(
-        `${method} ${path}: connection refused`,
+        `${method} ${apiPath}: connection refused`,
         null,
         "connection_refused",
         true,
       );
     }
-    throw new ComposioError(`${method} ${path}: ${(err as Error).message}`, null, "network", true);
+    throw new ComposioError(
+      redactKey(`${method} ${apiPath}: ${(err as Error).message}`, config.apiKey),
+      null,
+      "network",
+      true,
+    );
   } finally {
     timeout.done();
   }
@@ -168,7 +270,7 @@ export async function composioRequest<T = unknown>(
   } catch {
     if (res.ok) {
       throw new ComposioError(
-        `${method} ${path}: response is not JSON`,
+        `${method} ${apiPath}: response is not JSON`,
         res.status,
         "invalid_response",
         true,
@@ -176,15 +278,17 @@ export async function composioRequest<T = unknown>(
     }
   }
   if (!res.ok) {
-    const message = (data as { error?: { message?: string } })?.error?.message ??
-      text.slice(0, 200);
+    const parsed = parseErrorBody(data, text);
+    const upstream = redactKey(describeError(parsed), config.apiKey);
+    const rateLimit = readRateLimit(res.headers);
     throw new ComposioError(
-      `${method} ${path}: ${res.status} ${message}`,
+      `${method} ${apiPath}: ${res.status} ${upstream}`,
       res.status,
       "http",
       isRetryableStatus(res.status),
-      parseRetryAfter(res.headers.get("retry-after"), new Date()),
+      rateLimit.retryAfterMs,
       data,
+      { upstream, requestId: parsed.requestId, suggestedFix: parsed.suggestedFix, rateLimit },
     );
   }
   // Lazy: reading a Response's headers builds a Headers object, a cost an execute call (which
@@ -199,4 +303,9 @@ export async function composioRequest<T = unknown>(
       return readRateLimit(res.headers);
     },
   };
+}
+
+/** The text with the API key cut out, should an upstream message or URL ever echo it. */
+function redactKey(text: string, apiKey: string): string {
+  return apiKey.length >= 8 ? text.replaceAll(apiKey, "[redacted]") : text;
 }

@@ -1,8 +1,10 @@
-// One tool execution through Composio: `POST /api/v3/tools/execute/{slug}` with the envelope
-// id in the `x-envelope-id` header (Composio takes no idempotency key; the header lets logs
-// and the sandbox tie a call to its envelope). The answer is turned into the CallResult that
+// One tool execution through Composio: `POST /api/v3.1/tools/execute/{slug}` with the
+// envelope id in the `x-envelope-id` header (Composio takes no idempotency key; the header
+// lets logs and the sandbox tie a call to its envelope), always at the version the catalog
+// pinned: v3.1 runs an unversioned call at the toolkit's latest version, which the arguments
+// were never validated against. The answer is turned into the CallResult that
 // execution_policy.ts classifies: this module never decides what to do with a failure.
-import { type ComposioConfig, ComposioError, composioRequest } from "./composio.ts";
+import { type ComposioConfig, ComposioError, composioRequest, type RateLimit } from "./composio.ts";
 import type { CallResult } from "./execution_policy.ts";
 
 export interface ExecuteRequest {
@@ -13,8 +15,8 @@ export interface ExecuteRequest {
   connectedAccountId?: string | null;
   /** Composio user id (we use the tenant id). */
   userId?: string | null;
-  /** Toolkit version the arguments were validated against. */
-  version?: string | null;
+  /** Toolkit version the arguments were validated against (isPinnedVersion). */
+  version: string | null;
 }
 
 export interface ExecuteOutcome {
@@ -22,23 +24,43 @@ export interface ExecuteOutcome {
   /** The response body of a 2xx answer ({data, error, successful, log_id}). */
   body: unknown;
   durationMs: number;
+  /** Composio's rate-limit headers of the answer; null when there was no answer. */
+  readonly rateLimit: RateLimit | null;
 }
 
-/** Executes one tool; never throws for an HTTP or network failure (it is in `call`). */
+/** A concrete toolkit version ("20250909_00"): not empty, not "latest". */
+export function isPinnedVersion(version: string | null | undefined): version is string {
+  return typeof version === "string" && version.trim() !== "" &&
+    version.trim().toLowerCase() !== "latest";
+}
+
+/** executeTool was asked to run a tool at no particular version; nothing was sent. */
+export class UnpinnedVersionError extends TypeError {
+  constructor(slug: string, version: unknown) {
+    super(`refusing to execute ${slug} without a pinned version (got ${JSON.stringify(version)})`);
+    this.name = "UnpinnedVersionError";
+  }
+}
+
+/**
+ * Executes one tool; never throws for an HTTP or network failure (it is in `call`). Rejects
+ * with UnpinnedVersionError, before sending anything, when `version` is not pinned: callers
+ * check isPinnedVersion first.
+ */
 export async function executeTool(
   config: ComposioConfig,
   req: ExecuteRequest,
 ): Promise<ExecuteOutcome> {
+  if (!isPinnedVersion(req.version)) throw new UnpinnedVersionError(req.slug, req.version);
   const started = performance.now();
-  const body: Record<string, unknown> = { arguments: req.arguments };
+  const body: Record<string, unknown> = { arguments: req.arguments, version: req.version };
   if (req.connectedAccountId) body.connected_account_id = req.connectedAccountId;
   if (req.userId) body.user_id = req.userId;
-  if (req.version) body.version = req.version;
   try {
     const res = await composioRequest<Record<string, unknown> | null>(
       config,
       "POST",
-      `/api/v3/tools/execute/${encodeURIComponent(req.slug)}`,
+      `/tools/execute/${encodeURIComponent(req.slug)}`,
       { body, headers: { "x-envelope-id": req.envelopeId } },
     );
     const data = res.data;
@@ -46,20 +68,29 @@ export async function executeTool(
       ? data.successful !== false
       : true;
     const error = data !== null && typeof data === "object" && typeof data.error === "string"
-      ? data.error
+      ? redactArguments(data.error, req.arguments)
       : null;
     return {
       call: { kind: "response", status: res.status, successful, error },
       body: data,
       durationMs: performance.now() - started,
+      // Lazy, as the response's own: most callers never read the headers.
+      get rateLimit() {
+        return res.rateLimit;
+      },
     };
   } catch (err) {
-    return { call: toCallResult(err), body: null, durationMs: performance.now() - started };
+    return {
+      call: toCallResult(err, req.arguments),
+      body: null,
+      durationMs: performance.now() - started,
+      rateLimit: err instanceof ComposioError ? err.rateLimit : null,
+    };
   }
 }
 
 /** Maps a transport failure to the policy's vocabulary. */
-export function toCallResult(err: unknown): CallResult {
+export function toCallResult(err: unknown, args: Record<string, unknown> = {}): CallResult {
   if (!(err instanceof ComposioError)) {
     return { kind: "network_error", message: (err as Error)?.message ?? String(err) };
   }
@@ -73,7 +104,7 @@ export function toCallResult(err: unknown): CallResult {
         kind: "response",
         status: err.status ?? 500,
         retryAfterMs: err.retryAfterMs,
-        error: errorMessage(err),
+        error: redactArguments(err.upstream ?? err.message, args),
       };
     // A 2xx whose body is not JSON: the call reached the tool, what it did is unknown.
     case "invalid_response":
@@ -83,11 +114,21 @@ export function toCallResult(err: unknown): CallResult {
   }
 }
 
-function errorMessage(err: ComposioError): string {
-  const b = err.body as { error?: { message?: unknown } | string } | null;
-  if (b && typeof b === "object") {
-    if (typeof b.error === "string") return b.error;
-    if (b.error && typeof b.error.message === "string") return b.error.message;
-  }
-  return err.message;
+// Argument values shorter than this are too common ("open", "main") to be worth hiding.
+const MIN_REDACTED = 8;
+
+/**
+ * Composio's text with every string argument value it repeats cut out: error texts land in
+ * the outbox, its audit rows and logs, which hold no tool arguments. Runs on failures only.
+ */
+export function redactArguments(text: string, args: Record<string, unknown>): string {
+  let out = text;
+  const visit = (v: unknown): void => {
+    if (typeof v === "string") {
+      if (v.length >= MIN_REDACTED && out.includes(v)) out = out.replaceAll(v, "[argument]");
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  visit(args);
+  return out;
 }

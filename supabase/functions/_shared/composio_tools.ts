@@ -1,13 +1,15 @@
-// Composio's catalog, read through composio.ts: every page of `GET /api/v3/tools` for a
-// toolkit (following next_cursor to the end, which the SDK's getRawComposioTools does not),
-// the toolkit's version pinned after the first page so that a release in the middle of a
-// listing cannot mix versions, `GET /api/v3/tools/{slug}`, `GET /api/v3/toolkits`. Retryable
-// failures (429 with Retry-After, 5xx, timeouts) are retried within a deadline; an
-// exhausted X-RateLimit window is waited out before the next page. Each tool is validated
-// with zod: a malformed tool becomes an error for that tool, and the rest of its page is kept.
+// Composio's catalog, read through composio.ts: every page of `GET /api/v3.1/tools` for a
+// toolkit (following next_cursor to the end, which the SDK's getRawComposioTools does not,
+// and checking it against total_pages), deprecated tools included and flagged, the
+// toolkit's version pinned after the first page so that a release in the middle of a listing
+// cannot mix versions, `GET /api/v3.1/tools/{slug}`, `GET /api/v3.1/toolkits`. Retryable
+// failures (429 with Retry-After, 5xx, timeouts) are retried within a deadline. Each tool is
+// validated with zod: a malformed tool becomes an error for that tool, and the rest of its
+// page is kept.
 import { z } from "zod";
 import { type BackoffPolicy, nextRetryDelay } from "./backoff.ts";
 import {
+  COMPOSIO_API_BASE,
   type ComposioConfig,
   ComposioError,
   composioRequest,
@@ -22,7 +24,14 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const jsonObject = z.custom<Record<string, unknown>>(isObject, "expected a JSON object");
 const stringList = z.array(z.string()).nullish().transform((v) => v ?? []);
 
-/** A tool as Composio lists it; unknown fields are dropped. */
+/** Whether Composio's `deprecated` object (`{is_deprecated, version, …}`) says deprecated. */
+const deprecatedObjectSays = (v: unknown): boolean => isObject(v) && v.is_deprecated === true;
+
+/**
+ * A tool as Composio lists it; unknown fields are dropped. `is_deprecated` is true when
+ * either the tool's flag or its `deprecated` object says so (the object is read leniently:
+ * a tool is never refused for its shape).
+ */
 export const composioToolSchema = z.object({
   slug: z.string().min(1),
   name: z.string(),
@@ -34,14 +43,45 @@ export const composioToolSchema = z.object({
   scopes: stringList,
   version: z.string().min(1),
   available_versions: stringList,
-  is_deprecated: z.boolean().nullish().transform((v) => v ?? false),
-});
+  is_deprecated: z.boolean().nullish(),
+  deprecated: z.unknown().optional(),
+}).transform(({ is_deprecated, deprecated, ...tool }) => ({
+  ...tool,
+  is_deprecated: is_deprecated === true || deprecatedObjectSays(deprecated),
+}));
 export type ComposioTool = z.infer<typeof composioToolSchema> & ComposioToolInput;
+
+// Counts are read leniently: they check the cursor, and a page is never refused for them.
+const count = z.unknown().optional().transform((v) =>
+  typeof v === "number" && Number.isFinite(v) ? v : null
+);
 
 const pageSchema = z.object({
   items: z.array(z.unknown()),
   next_cursor: z.string().nullish().transform((v) => v || null),
+  total_pages: count,
+  current_page: count,
+  total_items: count,
 });
+
+/**
+ * Where a listing goes after a page, from what the page says: its next_cursor (null, empty
+ * or absent: none), total_pages, and current_page (else `page`, our own count). A page at
+ * or past total_pages is the last, whatever cursor it carries. A page without a cursor
+ * before total_pages means the listing was cut short: an error, since a caller that took it
+ * for the whole catalog would deprecate the tools it never saw.
+ */
+export function nextCursor(
+  listed: { next_cursor: string | null; total_pages: number | null; current_page: number | null },
+  page: number,
+): { next: string | null } | { truncated: string } {
+  const current = listed.current_page ?? page;
+  const total = listed.total_pages;
+  if (total !== null && current >= total) return { next: null };
+  if (listed.next_cursor) return { next: listed.next_cursor };
+  if (total !== null) return { truncated: `no next_cursor on page ${current} of ${total}` };
+  return { next: null };
+}
 
 export interface ToolError {
   /** Position in the listing (0-based across pages). */
@@ -57,6 +97,8 @@ export interface ToolPage {
   /** The toolkit version this page was listed at (pinned after the first page). */
   version: string | null;
   page: number;
+  /** How many pages Composio said the listing has, when it said. */
+  totalPages: number | null;
 }
 
 export interface RetryOptions {
@@ -99,13 +141,16 @@ export async function withComposioRetry<T>(
   }
 }
 
-/** Milliseconds to wait before the next call when the rate-limit window is spent. */
+/**
+ * Milliseconds to wait before the next call when the rate-limit window is spent: the
+ * answer's Retry-After if it sent one. Composio's window rolls and it names no reset time,
+ * so without Retry-After the next call goes out and its 429's Retry-After says how long
+ * (withComposioRetry waits that out).
+ */
 export function rateLimitWait(res: ComposioResponse<unknown>): number {
-  const { remaining, resetSeconds } = res.rateLimit;
-  if (remaining === null || remaining > 0 || resetSeconds === null) return 0;
-  // X-RateLimit-Reset is seconds until the reset, or an epoch timestamp in seconds.
-  const seconds = resetSeconds > 1e9 ? resetSeconds - Date.now() / 1000 : resetSeconds;
-  return Math.max(0, Math.ceil(seconds * 1000));
+  const { remaining, retryAfterMs } = res.rateLimit;
+  if (remaining === null || remaining > 0 || retryAfterMs === null) return 0;
+  return retryAfterMs;
 }
 
 /** A copy of a nullish-or-string-array field as stringList gives it, or undefined if not one. */
@@ -127,7 +172,7 @@ function stringListOf(v: unknown): string[] | undefined {
 export function parseToolFast(item: unknown): ComposioTool | null {
   if (!isObject(item)) return null;
   const { slug, name, description, toolkit, input_parameters, output_parameters } = item;
-  const { version, is_deprecated } = item;
+  const { version, is_deprecated, deprecated } = item;
   if (typeof slug !== "string" || slug.length < 1 || typeof name !== "string") return null;
   if (description !== undefined && description !== null && typeof description !== "string") {
     return null;
@@ -158,7 +203,7 @@ export function parseToolFast(item: unknown): ComposioTool | null {
     scopes,
     version,
     available_versions,
-    is_deprecated: is_deprecated ?? false,
+    is_deprecated: is_deprecated === true || deprecatedObjectSays(deprecated),
   };
 }
 
@@ -190,9 +235,10 @@ export interface ListToolsOptions {
 }
 
 /**
- * Every page of the toolkit's tools, following next_cursor until it is null. The first
- * page asks for the requested version ("latest" by default); later pages pin the version
- * the first valid tool reported.
+ * Every page of the toolkit's tools, deprecated ones included (flagged is_deprecated, so
+ * that a caller can tell a deprecated tool from a vanished one), following next_cursor to
+ * the last page (nextCursor). The first page asks for the requested version ("latest" by
+ * default); later pages pin the version the first valid tool reported.
  */
 export async function* listToolPages(
   config: ComposioConfig,
@@ -208,6 +254,8 @@ export async function* listToolPages(
       toolkit_slug: opts.toolkit,
       limit: String(limit),
       cursor: cursor ?? undefined,
+      // Explicit, so the listing does not depend on the server's default.
+      include_deprecated: "true",
     };
     if (pinned) query[`toolkit_versions[${opts.toolkit}]`] = pinned;
     else query.toolkit_versions = "latest";
@@ -215,16 +263,25 @@ export async function* listToolPages(
     // nothing in this generator keeps it (the parsed JSON behind its tools) alive while
     // the next page is fetched.
     let read: ReadPage | null = await readToolPage(config, query, opts.retry, index);
-    const { status, next, wait } = read;
+    const { status, wait, totalPages } = read;
+    const after = nextCursor(read.listed, page);
+    if ("truncated" in after) {
+      throw new ComposioError(
+        `GET ${COMPOSIO_API_BASE}/tools: listing cut short (${after.truncated})`,
+        status,
+        "invalid_response",
+        true,
+      );
+    }
     index += read.items;
     pinned ??= read.tools[0]?.version ?? null;
-    yield { tools: read.tools, errors: read.errors, version: pinned, page };
+    yield { tools: read.tools, errors: read.errors, version: pinned, page, totalPages };
     read = null;
-    cursor = next;
+    cursor = after.next;
     if (!cursor) return;
     if (seenCursors.has(cursor)) {
       throw new ComposioError(
-        `GET /api/v3/tools: cursor repeated on page ${page}`,
+        `GET ${COMPOSIO_API_BASE}/tools: cursor repeated on page ${page}`,
         status,
         "invalid_response",
         false,
@@ -235,7 +292,7 @@ export async function* listToolPages(
       const deadline = opts.retry?.deadline;
       if (wait > (opts.retry?.maxWaitMs ?? 30_000) || (deadline && Date.now() + wait > deadline)) {
         throw new ComposioError(
-          `GET /api/v3/tools: rate limit exhausted for ${wait} ms`,
+          `GET ${COMPOSIO_API_BASE}/tools: rate limit exhausted for ${wait} ms`,
           429,
           "http",
           true,
@@ -253,12 +310,14 @@ interface ReadPage {
   /** How many items the page listed. */
   items: number;
   status: number;
-  next: string | null;
+  /** What the page said about where the listing goes on. */
+  listed: { next_cursor: string | null; total_pages: number | null; current_page: number | null };
+  totalPages: number | null;
   /** rateLimitWait of the response. */
   wait: number;
 }
 
-/** One page of `GET /api/v3/tools`, validated item by item (indexes from `index`). */
+/** One page of `GET /tools`, validated item by item (indexes from `index`). */
 async function readToolPage(
   config: ComposioConfig,
   query: Record<string, string | undefined>,
@@ -266,13 +325,13 @@ async function readToolPage(
   index: number,
 ): Promise<ReadPage> {
   const res = await withComposioRetry(
-    () => composioRequest<unknown>(config, "GET", "/api/v3/tools", { query }),
+    () => composioRequest<unknown>(config, "GET", "/tools", { query }),
     retry,
   );
   const body = pageSchema.safeParse(res.data);
   if (!body.success) {
     throw new ComposioError(
-      `GET /api/v3/tools: unexpected page shape (${body.error.issues[0]?.message})`,
+      `GET ${COMPOSIO_API_BASE}/tools: unexpected page shape (${body.error.issues[0]?.message})`,
       res.status,
       "invalid_response",
       true,
@@ -280,7 +339,7 @@ async function readToolPage(
   }
   const tools: ComposioTool[] = [];
   const errors: ToolError[] = [];
-  const { items, next_cursor } = body.data;
+  const { items, next_cursor, total_pages, current_page } = body.data;
   for (let i = 0; i < items.length; i++) {
     const parsed = parseTool(items[i], index + i);
     if (isToolError(parsed)) errors.push(parsed);
@@ -291,7 +350,8 @@ async function readToolPage(
     errors,
     items: items.length,
     status: res.status,
-    next: next_cursor,
+    listed: { next_cursor, total_pages, current_page },
+    totalPages: total_pages,
     wait: rateLimitWait(res),
   };
 }
@@ -314,7 +374,7 @@ export async function listAllTools(
   return { tools, errors, version, pages };
 }
 
-/** `GET /api/v3/tools/{slug}`, validated. */
+/** `GET /tools/{slug}`, validated. */
 export async function getTool(
   config: ComposioConfig,
   slug: string,
@@ -322,7 +382,7 @@ export async function getTool(
 ): Promise<ComposioTool> {
   const res = await withComposioRetry(
     () =>
-      composioRequest<unknown>(config, "GET", `/api/v3/tools/${encodeURIComponent(slug)}`, {
+      composioRequest<unknown>(config, "GET", `/tools/${encodeURIComponent(slug)}`, {
         query: { version: opts.version },
       }),
     opts.retry,
@@ -330,7 +390,7 @@ export async function getTool(
   const parsed = parseTool(res.data, 0);
   if (isToolError(parsed)) {
     throw new ComposioError(
-      `GET /api/v3/tools/${slug}: ${parsed.message}`,
+      `GET ${COMPOSIO_API_BASE}/tools/${slug}: ${parsed.message}`,
       res.status,
       "invalid_response",
       false,
@@ -350,17 +410,18 @@ export const composioToolkitSchema = z.object({
 });
 export type ComposioToolkit = z.infer<typeof composioToolkitSchema>;
 
-/** Every toolkit (`GET /api/v3/toolkits`, all pages); malformed entries are skipped. */
+/** Every toolkit (`GET /toolkits`, all pages); malformed entries are skipped. */
 export async function listToolkits(
   config: ComposioConfig,
   opts: { retry?: RetryOptions; category?: string } = {},
 ): Promise<ComposioToolkit[]> {
   const out: ComposioToolkit[] = [];
   let cursor: string | null = null;
-  do {
+  const seenCursors = new Set<string>();
+  for (let page = 1;; page++) {
     const res = await withComposioRetry(
       () =>
-        composioRequest<unknown>(config, "GET", "/api/v3/toolkits", {
+        composioRequest<unknown>(config, "GET", "/toolkits", {
           query: { limit: "1000", cursor: cursor ?? undefined, category: opts.category },
         }),
       opts.retry,
@@ -368,7 +429,7 @@ export async function listToolkits(
     const body = pageSchema.safeParse(res.data);
     if (!body.success) {
       throw new ComposioError(
-        "GET /api/v3/toolkits: unexpected page shape",
+        `GET ${COMPOSIO_API_BASE}/toolkits: unexpected page shape`,
         res.status,
         "invalid_response",
         true,
@@ -378,7 +439,23 @@ export async function listToolkits(
       const kit = composioToolkitSchema.safeParse(item);
       if (kit.success) out.push(kit.data);
     }
-    cursor = body.data.next_cursor;
-  } while (cursor);
-  return out;
+    const after = nextCursor(body.data, page);
+    const next = "next" in after ? after.next : null;
+    const problem = "truncated" in after
+      ? `listing cut short (${after.truncated})`
+      : next && seenCursors.has(next)
+      ? `cursor repeated on page ${page}`
+      : null;
+    if (problem) {
+      throw new ComposioError(
+        `GET ${COMPOSIO_API_BASE}/toolkits: ${problem}`,
+        res.status,
+        "invalid_response",
+        "truncated" in after, // a later listing may be whole; a cursor loop stays one
+      );
+    }
+    if (!next) return out;
+    cursor = next;
+    seenCursors.add(cursor);
+  }
 }

@@ -5,11 +5,13 @@ import fc from "fast-check";
 import { type ComposioSandbox, startComposioSandbox } from "../../../stack/composio_sandbox.ts";
 import { type ComposioConfig, ComposioError, type ComposioResponse } from "./composio.ts";
 import {
+  type ComposioTool,
   composioToolSchema,
   getTool,
   listAllTools,
   listToolkits,
   listToolPages,
+  nextCursor,
   parseTool,
   parseToolFast,
   rateLimitWait,
@@ -143,6 +145,25 @@ Deno.test("parseTool fills Composio's optional fields", () => {
   });
 });
 
+Deno.test("parseTool: is_deprecated or the deprecated object marks a tool deprecated", () => {
+  const base = {
+    slug: "X_GET_Y",
+    name: "Get Y",
+    toolkit: { slug: "x" },
+    input_parameters: {},
+    version: "20260101_00",
+  };
+  const deprecated = (extra: object) =>
+    (parseTool({ ...base, ...extra }, 0) as ComposioTool).is_deprecated;
+  assert.equal(deprecated({}), false);
+  assert.equal(deprecated({ is_deprecated: true }), true);
+  assert.equal(deprecated({ is_deprecated: false, deprecated: { is_deprecated: true } }), true);
+  assert.equal(deprecated({ is_deprecated: false, deprecated: { is_deprecated: false } }), false);
+  // Read leniently: an odd deprecated object never makes the tool unreadable.
+  assert.equal(deprecated({ deprecated: "soon" }), false);
+  assert.ok(!("deprecated" in parseTool({ ...base, deprecated: {} }, 0)), "not kept");
+});
+
 Deno.test("parseToolFast accepts only what zod accepts, with zod's output", () => {
   // Items near the schema's edges: every field present, missing, null, of another type.
   // Mostly valid, so that many whole items are; now and then missing, null or anything.
@@ -171,6 +192,7 @@ Deno.test("parseToolFast accepts only what zod accepts, with zod's output", () =
     version: field(fc.string({ maxLength: 2 })),
     available_versions: field(strings),
     is_deprecated: field(fc.boolean()),
+    deprecated: field(fc.record({ is_deprecated: field(fc.boolean()), version: fc.string() })),
     extra: field(fc.string()),
   }, { requiredKeys: ["slug", "name", "toolkit", "input_parameters", "version"] });
   let accepted = 0;
@@ -198,21 +220,146 @@ Deno.test("parseToolFast accepts only what zod accepts, with zod's output", () =
   assert.deepEqual(parseToolFast(tool), composioToolSchema.parse(tool));
 });
 
-Deno.test("rateLimitWait waits out an exhausted window only", () => {
-  const res = (h: Record<string, string>) =>
+Deno.test("rateLimitWait waits out an exhausted window only when Composio says how long", () => {
+  const res = (rateLimit: Partial<ComposioResponse<unknown>["rateLimit"]>) =>
     ({
       rateLimit: {
-        limit: h.limit ? Number(h.limit) : null,
-        remaining: h.remaining !== undefined ? Number(h.remaining) : null,
-        resetSeconds: h.reset ? Number(h.reset) : null,
+        limit: 100,
+        remaining: null,
+        windowSeconds: 600,
+        retryAfterMs: null,
+        ...rateLimit,
       },
     }) as ComposioResponse<unknown>;
-  assert.equal(rateLimitWait(res({ remaining: "3", reset: "10" })), 0);
-  assert.equal(rateLimitWait(res({ remaining: "0", reset: "2" })), 2000);
+  assert.equal(rateLimitWait(res({ remaining: 3, retryAfterMs: 10_000 })), 0);
+  assert.equal(rateLimitWait(res({ remaining: 0, retryAfterMs: 2_000 })), 2_000);
+  // A rolling window names no reset: the next call's 429 will say when.
+  assert.equal(rateLimitWait(res({ remaining: 0 })), 0);
   assert.equal(rateLimitWait(res({})), 0);
-  const epoch = Math.floor(Date.now() / 1000) + 5;
-  const w = rateLimitWait(res({ remaining: "0", reset: String(epoch) }));
-  assert.ok(w > 3000 && w <= 6000, `${w}`);
+});
+
+Deno.test("nextCursor: the cursor, total_pages and current_page decide; a short listing is an error", () => {
+  const page = (
+    next_cursor: string | null,
+    total_pages: number | null,
+    current_page: number | null,
+  ) => ({
+    next_cursor,
+    total_pages,
+    current_page,
+  });
+  assert.deepEqual(nextCursor(page("c2", 3, 1), 1), { next: "c2" });
+  assert.deepEqual(nextCursor(page(null, 3, 3), 3), { next: null });
+  // A cursor on the last page is not followed.
+  assert.deepEqual(nextCursor(page("c4", 3, 3), 3), { next: null });
+  assert.deepEqual(nextCursor(page(null, 0, 1), 1), { next: null }, "an empty listing");
+  // No counts: the cursor alone.
+  assert.deepEqual(nextCursor(page("c2", null, null), 1), { next: "c2" });
+  assert.deepEqual(nextCursor(page(null, null, null), 1), { next: null });
+  // No current_page (the toolkit list): our own count stands in.
+  assert.deepEqual(nextCursor(page(null, 2, null), 2), { next: null });
+  assert.deepEqual(nextCursor(page(null, 3, 1), 1), { truncated: "no next_cursor on page 1 of 3" });
+  assert.deepEqual(nextCursor(page(null, 2, null), 1), {
+    truncated: "no next_cursor on page 1 of 2",
+  });
+});
+
+Deno.test("a listing stops on its last page, with a null, absent or trailing cursor; a cut one fails", async () => {
+  const tool = (i: number) => ({
+    slug: `K_GET_${i}`,
+    name: `Get ${i}`,
+    toolkit: { slug: "k" },
+    input_parameters: {},
+    version: "20260101_00",
+  });
+  // Each scenario answers pages of one tool each, with whatever the scenario leaves out.
+  const scenarios: Record<string, (page: number) => Record<string, unknown>> = {
+    absent: (p) => ({
+      items: [tool(p)],
+      total_pages: 3,
+      current_page: p,
+      ...(p < 3 ? { next_cursor: `c${p + 1}` } : {}),
+    }),
+    trailing: (p) => ({
+      items: [tool(p)],
+      total_pages: 3,
+      current_page: p,
+      next_cursor: `c${p + 1}`,
+    }),
+    cut: (p) => ({
+      items: [tool(p)],
+      total_pages: 3,
+      current_page: p,
+      next_cursor: p < 2 ? "c2" : null,
+    }),
+  };
+  let requests = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    requests++;
+    const url = new URL(req.url);
+    const cursor = url.searchParams.get("cursor");
+    const page = cursor ? Number(cursor.slice(1)) : 1;
+    return Response.json(scenarios[url.searchParams.get("toolkit_slug")!](page));
+  });
+  const config = {
+    baseUrl: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
+    apiKey: "k",
+    timeoutMs: 2_000,
+  };
+  try {
+    for (const kit of ["absent", "trailing"]) {
+      requests = 0;
+      const all = await listAllTools(config, { toolkit: kit });
+      assert.deepEqual(all.tools.map((t) => t.slug), ["K_GET_1", "K_GET_2", "K_GET_3"], kit);
+      assert.equal(requests, 3, `${kit}: the last page ends it`);
+    }
+    await assert.rejects(listAllTools(config, { toolkit: "cut" }), (err) => {
+      assert.ok(err instanceof ComposioError);
+      assert.match(err.message, /cut short \(no next_cursor on page 2 of 3\)/);
+      return true;
+    });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("the client lists deprecated tools too, flagged, and only through v3.1", async () => {
+  await withSandbox(async (sb, config) => {
+    assert.equal(sb.setDeprecated("github", "GITHUB_CREATE_ISSUE", true), true);
+    const { tools } = await listAllTools(config, { toolkit: "github", limit: 3 });
+    const flagged = tools.filter((t) => t.is_deprecated).map((t) => t.slug);
+    assert.deepEqual(flagged, ["GITHUB_CREATE_ISSUE"]);
+    assert.ok(tools.length > 1);
+    assert.equal((await getTool(config, "GITHUB_CREATE_ISSUE")).is_deprecated, true);
+    await listToolkits(config);
+    const paths = Object.keys(sb.requests());
+    assert.ok(paths.length >= 3);
+    assert.ok(paths.every((p) => p.includes(" /api/v3.1/")), paths.join(", "));
+  });
+});
+
+Deno.test("a listing over Composio's rate limit waits out Retry-After and goes on", async () => {
+  await withSandbox(async (sb, config) => {
+    sb.generateCatalog({ toolkit: "limited", count: 5 });
+    sb.setRateLimit({ limit: 3, window_seconds: 1 });
+    const retries: { status: number | null; delay: number; remaining: number | null }[] = [];
+    const { tools, pages } = await listAllTools(config, {
+      toolkit: "limited",
+      limit: 1,
+      retry: {
+        onRetry: (err, delay) =>
+          retries.push({ status: err.status, delay, remaining: err.rateLimit?.remaining ?? null }),
+      },
+    });
+    assert.equal(tools.length, 5);
+    assert.equal(pages, 5);
+    assert.ok(retries.length >= 1);
+    for (const r of retries) {
+      assert.equal(r.status, 429);
+      assert.equal(r.remaining, 0);
+      assert.ok(r.delay >= 1_000, `waited ${r.delay} ms, Retry-After is 1 s`);
+    }
+  });
 });
 
 Deno.test("getTool and listToolkits", async () => {

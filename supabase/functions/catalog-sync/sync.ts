@@ -232,8 +232,9 @@ async function syncTenant(
 
 /**
  * Fetches every page of one toolkit and upserts each page as one batch while the next page
- * is fetched; then deprecates the tenant's tools of that toolkit Composio no longer lists.
- * Throws OutOfBudget (nothing deprecated) when the budget runs out mid-listing.
+ * is fetched; then deprecates the tenant's tools of that toolkit Composio no longer lists,
+ * or lists as deprecated (is_deprecated). Throws OutOfBudget (nothing deprecated) when the
+ * budget runs out mid-listing.
  */
 export async function syncToolkit(
   ctx: Ctx,
@@ -243,7 +244,9 @@ export async function syncToolkit(
 ): Promise<SyncCounts> {
   const { sql, body } = ctx;
   const counts = zeroCounts();
+  // Listed by Composio and live: what catalog_deprecate_missing keeps.
   const seen: string[] = [];
+  let listedDeprecated = 0;
   let pending: Promise<void> = Promise.resolve();
   const deadline = Date.now() + ctx.timeLeft();
   const timing = { list_ms: 0, normalize_ms: 0, compare_ms: 0, upsert_ms: 0, deprecate_ms: 0 };
@@ -320,6 +323,12 @@ export async function syncToolkit(
         continue;
       }
       slugs.add(t.slug);
+      if (t.is_deprecated) {
+        // Deprecated by Composio: treated as vanished, so catalog_deprecate_missing marks it
+        // and catalog_upsert restores it once Composio lists it live again.
+        listedDeprecated++;
+        continue;
+      }
       seen.push(t.slug);
       tools.push(toCatalogToolText(t, page.version ?? t.version));
     }
@@ -364,6 +373,7 @@ export async function syncToolkit(
     tenant_id: tenant,
     toolkit,
     ...counts,
+    listed_deprecated: listedDeprecated,
     ...Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])),
   });
   return counts;

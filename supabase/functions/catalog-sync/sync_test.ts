@@ -120,6 +120,51 @@ Deno.test(
 );
 
 Deno.test(
+  "sync: a tool Composio lists as deprecated is deprecated like a vanished one, and restored",
+  withSql(async (sql) => {
+    await sandbox("POST", "reset");
+    const kit = `kit${rand()}`;
+    await sandbox("POST", "catalog/generate", { toolkit: kit, count: 20, seed: 9 });
+    const tenant = await newTenant(sql, kit);
+    assert.equal((await callJob("catalog-sync", { tenant_id: tenant })).counts.added, 20);
+    const [{ tool_slug: slug }] = await sql`
+      select tool_slug from public.tool_catalog where tenant_id = ${tenant} and is_current
+       order by tool_slug limit 1`;
+    const state = async () =>
+      (await sql`
+        select deprecated_at is not null as deprecated, is_current from public.tool_catalog
+         where tenant_id = ${tenant} and tool_slug = ${slug}`)[0];
+
+    await sandbox("PATCH", `catalog/${kit}/${slug}`, { is_deprecated: true });
+    const before = await rowVersions(sql, tenant);
+    const marked = await callJob("catalog-sync", { tenant_id: tenant });
+    assert.equal(marked.status, "succeeded", JSON.stringify(marked));
+    assert.deepEqual(
+      [marked.counts.fetched, marked.counts.unchanged, marked.counts.deprecated],
+      [19, 19, 1],
+    );
+    assert.deepEqual(await state(), { deprecated: true, is_current: true });
+    const after = await rowVersions(sql, tenant);
+    assert.equal(after.filter((r, i) => r.v !== before[i].v).length, 1, "only its row written");
+    // Enqueue refuses it, as for any deprecated tool.
+    await assert.rejects(
+      sql`select public.enqueue_envelope(${tenant}::uuid, ${slug}, '{}'::jsonb)`,
+      (e: { code?: string }) => e.code === "PT410",
+    );
+
+    // Still deprecated upstream: nothing more is written (no restore-then-deprecate churn).
+    const again = await callJob("catalog-sync", { tenant_id: tenant });
+    assert.deepEqual([again.counts.deprecated, again.counts.restored], [0, 0]);
+    assert.deepEqual(await rowVersions(sql, tenant), after, "no row written");
+
+    await sandbox("PATCH", `catalog/${kit}/${slug}`, { is_deprecated: false });
+    const live = await callJob("catalog-sync", { tenant_id: tenant });
+    assert.deepEqual([live.counts.restored, live.counts.deprecated], [1, 0]);
+    assert.deepEqual(await state(), { deprecated: false, is_current: true });
+  }),
+);
+
+Deno.test(
   "sync: a malformed tool is an error for that tool; 429 then success",
   withSql(async (sql) => {
     await sandbox("POST", "reset");

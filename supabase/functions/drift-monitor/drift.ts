@@ -106,7 +106,9 @@ function latestFor(
             retry: { deadline: Date.now() + ctx.timeLeft() },
           })
         ) {
-          const slim = page.tools.map((t) => ({
+          // A tool Composio lists as deprecated counts as gone upstream, as catalog-sync
+          // treats it: removed, which is breaking for whoever still calls it.
+          const slim = page.tools.filter((t) => !t.is_deprecated).map((t) => ({
             tool_slug: t.slug,
             input_schema: t.input_parameters,
             version: t.version,

@@ -159,6 +159,46 @@ Deno.test(
 );
 
 Deno.test(
+  "drift: a tool Composio deprecates is removed upstream (breaking) until the catalog agrees",
+  withSql(async (sql) => {
+    await sandbox("POST", "reset");
+    const kit = `dk${crypto.randomUUID().slice(0, 8)}`;
+    const K = kit.toUpperCase();
+    await sandbox("PUT", `catalog/${kit}`, [
+      { slug: `${K}_LIST_A`, tags: ["readOnlyHint"], input_parameters: obj({}) },
+      { slug: `${K}_CREATE_B`, tags: ["createHint"], input_parameters: obj({}) },
+    ]);
+    const [{ id: tenant }] = await sql`
+      insert into public.tenants (name) values ('drift deprecation test') returning id::text`;
+    await sql`insert into public.guardrails (tenant_id) values (${tenant})`;
+    await sql`
+      insert into public.connected_accounts (tenant_id, toolkit, status)
+      values (${tenant}, ${kit}, 'active')`;
+    assert.equal((await callJob("catalog-sync", { tenant_id: tenant })).counts.added, 2);
+
+    await sandbox("PATCH", `catalog/${kit}/${K}_CREATE_B`, { is_deprecated: true });
+    const latest = async () => {
+      const res = await callJob("drift-monitor", { tenant_id: tenant });
+      assert.equal(res.status, "succeeded", JSON.stringify(res));
+      const [row] = await sql`
+        select snapshot from public.catalog_audit where tenant_id = ${tenant}
+         order by id desc limit 1`;
+      return row.snapshot;
+    };
+    const drifted = await latest();
+    assert.deepEqual([drifted.counts.removed, drifted.counts.breaking], [1, 1]);
+    assert.deepEqual(
+      drifted.tools.map((t: any) => [t.tool, t.status, t.drift]),
+      [[`${K}_CREATE_B`, "removed", "breaking"]],
+    );
+    // Once catalog-sync has deprecated it too, nothing differs.
+    assert.equal((await callJob("catalog-sync", { tenant_id: tenant })).counts.deprecated, 1);
+    const agreed = await latest();
+    assert.deepEqual(agreed.tools, []);
+  }),
+);
+
+Deno.test(
   "GET /drift-monitor: tenant A's member gets A's latest drift, never B's",
   withSql(async (sql) => {
     await sandbox("POST", "reset");

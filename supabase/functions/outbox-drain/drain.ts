@@ -15,6 +15,7 @@ import {
   type ExecuteOutcome,
   type ExecuteRequest,
   executeTool,
+  isPinnedVersion,
 } from "../_shared/composio_execute.ts";
 import {
   applyAttemptLimit,
@@ -322,6 +323,14 @@ function plan(
         },
         counter: "deferred",
       };
+  }
+  // Composio runs an unversioned call at the toolkit's latest version, which the arguments
+  // were never validated against; the catalog's row always has one, so this is a bad row.
+  if (!isPinnedVersion(env.version)) {
+    return dlq(
+      "version_unpinned",
+      `the catalog pins no version of ${env.tool_slug} (${JSON.stringify(env.version)})`,
+    );
   }
   const key = validatorKey(env);
   const valid = validateArguments(

@@ -19,6 +19,7 @@ import {
   pauseDrain,
   resetSandbox,
   row,
+  sandbox,
   serviceKey,
   until,
 } from "./test_helpers.ts";
@@ -198,6 +199,34 @@ test("outbox-drain: unusable guardrails park the tenant's envelopes with a delay
               where tenant_id = ${t}`;
     await tx`alter table public.guardrails validate constraint guardrails_quiet_hours_check`;
   });
+});
+
+test("outbox-drain: executions run at the catalog's version; an unpinned row is never sent", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql);
+  // An older version than the toolkit's latest: at v3.1, a call without it would run the latest.
+  await sql`update public.tool_catalog set version = '20250827_00'
+             where tenant_id = ${t} and tool_slug = 'GITHUB_CREATE_ISSUE' and is_current`;
+  await sql`update public.tool_catalog set version = 'latest'
+             where tenant_id = ${t} and tool_slug = 'GITHUB_LIST_ISSUES' and is_current`;
+  const pinned = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const unpinned = await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST);
+  await drain({ tenant_id: t });
+  assert.equal((await row(sql, pinned)).status, "succeeded");
+  const u = await row(sql, unpinned);
+  assert.equal(u.status, "dlq:version_unpinned");
+  assert.equal(u.attempts, 0);
+  assert.match(u.last_error ?? "", /pins no version of GITHUB_LIST_ISSUES/);
+  const { log } = await sandbox("GET", "executions");
+  assert.deepEqual(
+    log.map((e: Record<string, unknown>) => [
+      e.envelope_id,
+      e.api_version,
+      e.version,
+      e.executed_version,
+    ]),
+    [[pinned, "v3.1", "20250827_00", "20250827_00"]],
+  );
 });
 
 test("outbox-drain: a dry run decides, sends nothing and changes nothing", async () => {
