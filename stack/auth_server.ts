@@ -157,7 +157,7 @@ function checkApiKey(req: Request, url: URL, keys: string[]): Response | null {
 const iso = (d: Date | null) => (d ? d.toISOString() : undefined);
 
 /** A user as GoTrue renders one (empty strings for a missing email or phone). */
-export function userJson(u: UserRow): Record<string, unknown> {
+function userJson(u: UserRow): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: u.id,
     aud: u.aud ?? "",
@@ -198,7 +198,9 @@ function hookClaims(out: unknown, uri: string): Record<string, unknown> {
   const o = (typeof out === "object" && out !== null ? out : {}) as Record<string, unknown>;
   const e = o.error as { http_code?: number; message?: string } | undefined;
   if (e && typeof e === "object" && e.message) {
-    const status = e.http_code || 500;
+    // GoTrue answers a hook's error with its http_code; only an error status makes sense.
+    const code = Number(e.http_code);
+    const status = Number.isInteger(code) && code >= 400 && code <= 599 ? code : 500;
     throw new AuthError(status, status === 500 ? "unexpected_failure" : "unknown", e.message);
   }
   const claims = o.claims;
