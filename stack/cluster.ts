@@ -1,7 +1,6 @@
 // A project-local PostgreSQL 15 cluster shaped like hosted Supabase: initdb with superuser
 // supabase_admin, pg_cron preloaded, roles and platform extensions bootstrapped.
-import { join } from "node:path";
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { isRoot, run, runOrThrow } from "./command.ts";
 import { StackError } from "./errors.ts";
 import { pgBinDir, projectRoot } from "./paths.ts";
@@ -64,6 +63,23 @@ const hba = [
 ].join("\n");
 
 /**
+ * A SQL file's text with its `\ir <file>` includes (relative to it) written in: psql reads
+ * it from stdin, where it could not resolve them, and as the postgres OS user, who may not
+ * be able to read them.
+ */
+export async function sqlWithIncludes(file: string): Promise<string> {
+  const text = await Deno.readTextFile(file);
+  const parts: string[] = [];
+  let at = 0;
+  for (const m of text.matchAll(/^\\ir\s+(\S+)\s*$/gm)) {
+    parts.push(text.slice(at, m.index), await sqlWithIncludes(join(dirname(file), m[1])));
+    at = m.index! + m[0].length;
+  }
+  parts.push(text.slice(at));
+  return parts.join("");
+}
+
+/**
  * Runs a SQL file of the project as the superuser. psql runs as the postgres OS user, which
  * may not be able to read the clone (a home folder of mode 0700): the file goes in on stdin.
  */
@@ -73,7 +89,7 @@ async function psqlFile(c: Cluster, file: string, db: string, vars: Record<strin
   for (const [k, v] of Object.entries(vars)) args.push("-v", `${k}=${v}`);
   await runOrThrow(args, {
     user: osUser,
-    stdin: await Deno.readTextFile(file),
+    stdin: await sqlWithIncludes(file),
     what: `bootstrapping database ${db} (${basename(file)})`,
     fix: "this is a bug of the local stack; the full output says which statement",
   });

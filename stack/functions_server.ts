@@ -2,13 +2,12 @@
 // does: one Deno process per function (stack/function_worker.ts), the handler seeing
 // `/<slug>/…`, the CLI's environment, and `verify_jwt` from supabase/config.toml checked
 // here, in front of the function, as the hosted relay does.
-import { jwtVerify } from "jose";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { startApiGateway } from "./api_gateway.ts";
 import { freePort } from "./cluster.ts";
-import { jwtSecret } from "./keys.ts";
 import { projectRoot } from "./paths.ts";
+import { checkJwt } from "./verify_jwt.ts";
 
 export interface FunctionsRouterOptions {
   functionsDir: string;
@@ -84,18 +83,6 @@ export function parseDotenv(text: string): Record<string, string> {
 
 function jsonError(status: number, code: string, message: string): Response {
   return Response.json({ error: { code, message } }, { status });
-}
-
-async function checkJwt(req: Request): Promise<Response | null> {
-  const auth = req.headers.get("authorization") ?? "";
-  const m = /^Bearer\s+(.+)$/i.exec(auth);
-  if (!m) return jsonError(401, "missing_authorization", "Missing authorization header");
-  try {
-    await jwtVerify(m[1], new TextEncoder().encode(jwtSecret), { algorithms: ["HS256"] });
-    return null;
-  } catch (err) {
-    return jsonError(401, "invalid_jwt", `Invalid JWT: ${(err as Error).message}`);
-  }
 }
 
 async function waitForPort(port: number, child: Deno.ChildProcess, slug: string) {
@@ -197,7 +184,7 @@ export async function createFunctionsRouter(
     const f = functions.get(m[1]);
     if (!f) return jsonError(404, "not_found", `function ${m[1]} not found`);
     if (f.verifyJwt) {
-      const denied = await checkJwt(req);
+      const denied = await checkJwt(req, opts.env);
       if (denied) return denied;
     }
     try {

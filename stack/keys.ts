@@ -12,9 +12,12 @@ export const serviceRoleKey =
 export const publishableKey = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH";
 export const secretKey = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
 
+// The password of every seed user (supabase/seed.sql), for signing in to the Auth stand-in.
+export const seedUserPassword = "local-dev-password";
+
 const secret = new TextEncoder().encode(jwtSecret);
 
-/** Signs claims with the local JWT secret (HS256), as the local auth server would. */
+/** Signs claims with the legacy JWT secret (HS256), as projects on that secret get tokens. */
 export function signJwt(
   claims: Record<string, unknown>,
   opts: { expiresIn?: string | number; secret?: Uint8Array } = {},
@@ -28,9 +31,10 @@ export function signJwt(
 }
 
 /**
- * A user JWT as the local auth server would issue it: base claims passed through the
- * project's Custom Access Token Hook (public.custom_access_token_hook), which adds
- * tenant_id and tenant_role from tenant_members, then signed with the local secret.
+ * A legacy-style user JWT without signing in: base claims passed through the project's
+ * Custom Access Token Hook (public.custom_access_token_hook), which adds tenant_id and
+ * tenant_role from tenant_members, then signed HS256 with the legacy secret. For users
+ * without a password (test users); the Auth stand-in issues ES256 tokens at sign-in.
  * `sql` must be allowed to execute the hook (the superuser, or supabase_auth_admin).
  */
 export async function mintUserToken(

@@ -13,6 +13,7 @@ import {
 } from "./cluster.ts";
 import { type ComposioSandbox, startComposioSandbox } from "./composio_sandbox.ts";
 import { type ApiGateway, startApiGateway } from "./api_gateway.ts";
+import { readAuthConfig, startAuthServer } from "./auth_server.ts";
 import { createFunctionsRouter, type FunctionsRouter } from "./functions_server.ts";
 import { anonKey, jwtSecret, publishableKey, secretKey, serviceRoleKey } from "./keys.ts";
 import { applyMigrations, applySeed } from "./migrate.ts";
@@ -20,9 +21,10 @@ import { functionsDir, projectRoot, seedFile } from "./paths.ts";
 import { type StackLayout, stackLayout } from "./layout.ts";
 import { PgNetWorker } from "./pg_net_worker.ts";
 import { type Pooler, startPooler } from "./pooler.ts";
+import { loadSigningKey, publicJwks } from "./signing_key.ts";
 
 export interface StackPorts {
-  /** Functions at /functions/v1 (Supabase's API port). */
+  /** Functions at /functions/v1 and Auth at /auth/v1 (Supabase's API port). */
   api: number;
   db: number;
   pooler: number;
@@ -153,6 +155,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
 
     const apiUrl = `http://127.0.0.1:${opts.ports.api}`;
+    // Kept in the stack folder: user tokens stay valid across restarts.
+    const signingKey = await loadSigningKey(join(opts.dir, "auth"));
     const functionsEnv: Record<string, string> = {
       SUPABASE_URL: apiUrl,
       SUPABASE_DB_URL: pooler.url(),
@@ -161,12 +165,25 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: publishableKey }),
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: secretKey }),
       SUPABASE_JWT_SECRET: jwtSecret,
+      // As hosted injects it: the public keys user tokens are signed with.
+      SUPABASE_JWKS: JSON.stringify(publicJwks(signingKey)),
       ...composioEnv,
     };
+    const configFile = join(projectRoot, "supabase", "config.toml");
+    const auth = await startAuthServer({
+      dbUrl: adminUrl(cluster),
+      apiUrl,
+      signingKey,
+      legacySecret: jwtSecret,
+      apiKeys: [anonKey, serviceRoleKey, publishableKey, secretKey],
+      config: readAuthConfig(configFile),
+      log,
+    });
+    stops.push(() => auth.stop());
     const api = startApiGateway({ port: opts.ports.api });
     const functions = await createFunctionsRouter({
       functionsDir,
-      configFile: join(projectRoot, "supabase", "config.toml"),
+      configFile,
       env: functionsEnv,
       log: opts.functionLog,
     });
@@ -174,6 +191,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // Stopped first (stops run in reverse): no request reaches a stopping service.
     stops.push(() => api.stop());
     api.mount("/functions/v1", functions.handle);
+    api.mount("/auth/v1", auth.handle);
 
     // What jobs.invoke reads to call the functions from pg_cron through pg_net.
     await storeVaultSecrets(pgUrl, { project_url: apiUrl, service_role_key: serviceRoleKey });

@@ -1,13 +1,14 @@
 // `deno task start`: installs what is missing, creates or reuses the project's cluster,
-// applies new migrations, seeds a new cluster, then serves the functions, delivers pg_net
-// requests, runs the pooler and (without COMPOSIO_API_KEY) the Composio sandbox, until
-// Ctrl-C, which stops everything.
+// applies new migrations, seeds a new cluster, then serves the functions and Auth, delivers
+// pg_net requests, runs the pooler and (without COMPOSIO_API_KEY) the Composio sandbox,
+// until Ctrl-C, which stops everything.
 // `deno task db:reset` (--reset-only): rebuilds the database from migrations and seed.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { isRunning, stopCluster } from "./cluster.ts";
 import { reportFailure } from "./errors.ts";
 import { install } from "./install.ts";
+import { seedUserPassword } from "./keys.ts";
 import { stackLayout } from "./layout.ts";
 import { stackDir } from "./paths.ts";
 import { prepareDatabase, type Stack, type StackPorts, startStack } from "./stack.ts";
@@ -67,6 +68,7 @@ Local stack is running. Ctrl-C stops it.
   Functions   ${stack.api.url}/functions/v1/<slug>   (${
   stack.functions.slugs.join(", ") || "none yet"
 })
+  Auth        ${stack.api.url}/auth/v1   (seed users, password ${seedUserPassword})
   Postgres    ${stack.postgresUrl}   (data in ${stack.layout.clusterDir})
   Pooler      ${stack.pooler.url()}   (transaction mode, like Supavisor :6543)
   Superuser   ${stack.adminUrl}

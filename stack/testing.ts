@@ -1,5 +1,6 @@
 // What tests need from the stack `deno task test` started: its URLs and scratch databases.
 import postgres from "postgres";
+import { createClient } from "@supabase/supabase-js";
 import { join } from "node:path";
 import { adminUrl, type Cluster, createProjectDatabase, psqlAdmin } from "./cluster.ts";
 
@@ -28,7 +29,28 @@ export const env = {
   get functionsLog() {
     return need("STACK_FUNCTIONS_LOG");
   },
+  /** The API URL (SUPABASE_URL): /functions/v1, /auth/v1. */
+  get apiUrl() {
+    return need("SUPABASE_URL");
+  },
+  get anonKey() {
+    return need("SUPABASE_ANON_KEY");
+  },
+  /** The public key set user tokens are signed with, as the functions get it. */
+  get jwks(): { keys: Array<Record<string, string>> } {
+    return JSON.parse(need("SUPABASE_JWKS"));
+  },
 };
+
+/**
+ * A supabase-js client on the test stack with the anon key. Its session lives in memory
+ * only and is never refreshed behind the test's back (no timers left running).
+ */
+export function supabaseClient(key = env.anonKey) {
+  return createClient(env.apiUrl, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
+}
 
 /** A postgres.js client for a test; close it with `await sql.end()`. */
 export function connect(url: string, opts: postgres.Options<Record<string, never>> = {}) {

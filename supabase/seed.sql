@@ -6,7 +6,8 @@
 --   tenant B  00000000-0000-0000-0000-00000000000b  Beta Labs (free)
 --   users     …00a1 owner of A, …00a2 member of A, …00b1 owner of B, …00b2 member of B,
 --             …00c1 in no tenant, …00d1 member of A (joined first) and of B, with
---             app_metadata.tenant_id = B (the access-token hook picks B)
+--             app_metadata.tenant_id = B (the access-token hook picks B); every one signs
+--             in with password local-dev-password
 --   row ids   <t>0000000-<table>-0000-0000-0000000000NN, t = a | b, table = 0001 outbox,
 --             0002 outbox_dlq, 0003 approvals, 0004 grades, 0005 edits, 0006 evidence,
 --             0007 evidence_embeddings, 0008 objectives, 0009 connected_accounts,
@@ -17,11 +18,15 @@
 --             …04 succeeded (approved)
 
 -- ---------------------------------------------------------------------------------------
--- Users (local auth.users; hosted Auth would create these on sign-up).
-insert into auth.users (instance_id, id, aud, role, email, email_confirmed_at,
-                        raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+-- Users (local auth.users; hosted Auth would create these on sign-up). Every seed user signs
+-- in with the local password `local-dev-password`, stored as GoTrue stores passwords (bcrypt,
+-- cost 10).
+insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
+                        email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at,
+                        updated_at)
 select '00000000-0000-0000-0000-000000000000', u.id::uuid, 'authenticated', 'authenticated',
-       u.email, '2026-01-01 00:00:00+00', u.app::jsonb, jsonb_build_object('name', u.name),
+       u.email, extensions.crypt('local-dev-password', extensions.gen_salt('bf', 10)),
+       '2026-01-01 00:00:00+00', u.app::jsonb, jsonb_build_object('name', u.name),
        '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00'
 from (values
   ('00000000-0000-0000-0000-0000000000a1', 'owner.a@example.com', 'Ada Owner', '{"provider":"email"}'),

@@ -80,7 +80,8 @@ grant select, delete on vault.secrets, vault.decrypted_secrets to service_role;
 grant execute on function vault.create_secret, vault.update_secret, vault._crypto_decrypt
   to service_role;
 
--- auth: the parts Postgres code relies on (users for foreign keys, the claim helpers).
+-- auth: the parts Postgres code relies on (users for foreign keys, the claim helpers) and
+-- the tables of the Auth stand-in (auth_schema.sql).
 create schema auth;
 grant usage on schema auth to postgres, anon, authenticated, service_role, supabase_auth_admin;
 
@@ -100,6 +101,7 @@ create table auth.users (
 );
 grant all on auth.users to postgres, service_role;
 grant select on auth.users to supabase_auth_admin;
+\ir auth_schema.sql
 
 create function auth.jwt() returns jsonb
 language sql stable

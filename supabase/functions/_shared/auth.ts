@@ -1,12 +1,6 @@
 // Who is calling. Jobs (pg_cron through pg_net, operators) present a service key; users
 // (dashboards, search) present a JWT verified here — never trusted unverified.
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  type JWTPayload,
-  jwtVerify,
-  type JWTVerifyGetKey,
-} from "jose";
+import { createJwtVerifier, type JwtKeys, type JwtVerifier, parseJwks } from "./jwt_verify.ts";
 import { optionalEnv } from "./env.ts";
 import type { Claims } from "./db.ts";
 import { unauthorized } from "./errors.ts";
@@ -58,36 +52,42 @@ export async function requireServiceCaller(req: Request): Promise<void> {
   if (!ok) throw unauthorized("the bearer token is not a service key of this project");
 }
 
-type Verifier = Uint8Array | JWTVerifyGetKey;
-let verifier: Verifier | null = null;
+let verifier: JwtVerifier | null = null;
 
 /**
- * JWKS from SUPABASE_JWKS (a JSON key set), else the legacy HS256 secret
- * (SUPABASE_JWT_SECRET, set by the local stack), else the auth server's JWKS endpoint.
+ * Keys from SUPABASE_JWKS (what hosted injects), else the auth server's JWKS endpoint under
+ * SUPABASE_URL; plus the legacy HS256 secret SUPABASE_JWT_SECRET when set (the local stack
+ * sets it; legacy tokens and `stack/keys.ts` test tokens are HS256).
  */
-function jwtVerifier(): Verifier {
+function jwtVerifier(): JwtVerifier {
   if (verifier) return verifier;
   const jwks = optionalEnv("SUPABASE_JWKS");
   const secret = optionalEnv("SUPABASE_JWT_SECRET");
-  if (jwks) verifier = createLocalJWKSet(JSON.parse(jwks));
-  else if (secret) verifier = enc.encode(secret);
-  else {
-    const base = optionalEnv("SUPABASE_URL");
-    if (!base) throw new Error("no way to verify JWTs: set SUPABASE_JWKS or SUPABASE_URL");
-    verifier = createRemoteJWKSet(new URL("/auth/v1/.well-known/jwks.json", base));
-  }
+  const base = optionalEnv("SUPABASE_URL");
+  const keys: JwtKeys = { secret };
+  if (jwks) {
+    try {
+      keys.jwks = parseJwks(jwks);
+    } catch (err) {
+      throw new Error(`SUPABASE_JWKS: ${(err as Error).message}`);
+    }
+  } else if (base) keys.jwksUrl = new URL("/auth/v1/.well-known/jwks.json", base);
+  else if (!secret) throw new Error("no way to verify JWTs: set SUPABASE_JWKS or SUPABASE_URL");
+  verifier = createJwtVerifier(keys);
   return verifier;
 }
 
-/** Verifies a user JWT (signature, expiry, audience `authenticated`) and returns its claims. */
+/**
+ * Verifies a user JWT (signature with the key its header names, `exp` and `sub` present and
+ * unexpired, audience `authenticated`) and returns its claims.
+ */
 export async function verifyUserJwt(token: string): Promise<Claims> {
   try {
-    const key = jwtVerifier();
-    const options = { audience: "authenticated" };
-    const { payload } = key instanceof Uint8Array
-      ? await jwtVerify(token, key, options)
-      : await jwtVerify(token, key, options);
-    return payload as JWTPayload & Claims;
+    const payload = await jwtVerifier()(token, {
+      audience: "authenticated",
+      requiredClaims: ["exp", "sub"],
+    });
+    return payload as Claims;
   } catch (err) {
     throw unauthorized(`invalid JWT: ${(err as Error).message}`);
   }
