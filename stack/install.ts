@@ -1,6 +1,6 @@
 // Installs what the local stack needs: Debian's PostgreSQL 15 packages, pgvector 0.8.0
 // built from Debian's source package, our stand-in extensions (pg_net, supabase_vault),
-// the functions' Deno (the Edge Runtime's version, from npm) and, when asked, the
+// the functions' Deno (the Edge Runtime's version, from npm) and, when asked, the pinned
 // Supabase CLI. Idempotent: every step checks first, and install() returns the steps it
 // performed.
 import { createHash } from "node:crypto";
@@ -27,7 +27,11 @@ const pgvector = {
   sha256: "867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0",
 };
 
-const supabaseCli = "supabase@3";
+/**
+ * Pinned exactly: the deploy test asserts what this CLI uploads (which import map, which
+ * files), and another version may choose differently.
+ */
+export const supabaseCliVersion = "3.1.0";
 
 export interface InstallOptions {
   /** Also install the Supabase CLI from npm (the test suite compares migration records with it). */
@@ -218,9 +222,10 @@ export async function install(opts: InstallOptions = {}): Promise<string[]> {
     steps.push(spec);
   }
 
-  if (opts.withCli && !exists(supabaseCliBin)) {
-    await npmInstallTool(supabaseCli, log);
-    steps.push(supabaseCli);
+  if (opts.withCli && (toolVersion("supabase") !== supabaseCliVersion || !exists(supabaseCliBin))) {
+    const spec = `supabase@${supabaseCliVersion}`;
+    await npmInstallTool(spec, log);
+    steps.push(spec);
   }
   return steps;
 }
