@@ -97,9 +97,13 @@ function isRelative(s: string): boolean {
  */
 export function readImportMap(path: string): ImportMap {
   const text = Deno.readTextFileSync(path);
-  const raw = (path.endsWith(".jsonc") ? parseJsonc(text) : JSON.parse(text)) as Partial<
-    ImportMap
-  >;
+  const raw = (path.endsWith(".jsonc") ? parseJsonc(text) : JSON.parse(text)) as
+    & Partial<ImportMap>
+    & { importMap?: string };
+  // A deno.json may point at a separate map file instead of holding `imports`.
+  if (!raw.imports && typeof raw.importMap === "string") {
+    return readImportMap(resolve(dirname(path), raw.importMap));
+  }
   const base = pathToFileURL(path);
   const abs = (s: string) => isRelative(s) ? new URL(s, base).href : s;
   const rebase = (m: Record<string, string> = {}) =>

@@ -195,6 +195,11 @@ Deno.test("functions server: imports resolve by the deploy rule plus the local l
   await write("functions/own/deno.json", '{ "imports": { "own-name": "./own.ts" } }');
   await write("functions/own/own.ts", 'export const v = "own";');
   await write("functions/own/index.ts", serve("own-name"));
+  // A deno.json may name a map file instead, as the CLI follows too.
+  await write("functions/pointer/deno.json", '{ "importMap": "./map.json" }');
+  await write("functions/pointer/map.json", '{ "imports": { "ptr": "./ptr.ts" } }');
+  await write("functions/pointer/ptr.ts", 'export const v = "pointer";');
+  await write("functions/pointer/index.ts", serve("ptr"));
   await write("functions/own_lacks_shared/deno.jsonc", '{ /* none */ "imports": {} }');
   await write("functions/own_lacks_shared/index.ts", serve("shared-name"));
   // config.toml's import_map wins, relative to config.toml's folder; the map's own
@@ -233,6 +238,7 @@ Deno.test("functions server: imports resolve by the deploy rule plus the local l
       const [slug, v] of [
         ["fallback", "shared"],
         ["own", "own"],
+        ["pointer", "pointer"],
         ["configured", "special"],
         ["local", "local"],
       ]
