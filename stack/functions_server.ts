@@ -1,11 +1,24 @@
 // Serves supabase/functions/<slug>/index.ts at /functions/v1/<slug> the way hosted Supabase
-// does: one Deno process per function (stack/function_worker.ts), the handler seeing
-// `/<slug>/…`, the CLI's environment, and `verify_jwt` from supabase/config.toml checked
-// here, in front of the function, as the hosted relay does.
+// does: one process per function (stack/function_worker.ts) on the Edge Runtime's Deno
+// (stack/functions_deno.ts), its imports resolved by the map it deploys with plus the
+// local-only layer (stack/functions_imports.ts), the handler seeing `/<slug>/…`, the CLI's
+// environment, and `verify_jwt` from supabase/config.toml checked here, in front of the
+// function, as the hosted relay does.
 import { join } from "node:path";
-import { parse as parseToml } from "smol-toml";
 import { startApiGateway } from "./api_gateway.ts";
 import { freePort } from "./cluster.ts";
+import {
+  functionsDenoBin,
+  functionsDenoCommand,
+  functionsDenoFlags,
+  functionsDenoVersion,
+} from "./functions_deno.ts";
+import {
+  deployImportMap,
+  functionsLocalImportsFile,
+  localImportMap,
+  readFunctionsConfig,
+} from "./functions_imports.ts";
 import { projectRoot } from "./paths.ts";
 import { checkJwt } from "./verify_jwt.ts";
 
@@ -14,6 +27,8 @@ export interface FunctionsRouterOptions {
   configFile: string;
   /** Environment of every function (SUPABASE_URL, keys, …); .env in functionsDir adds to it. */
   env: Record<string, string>;
+  /** The local-only import layer (default stack/functions_local_imports.json). */
+  localImports?: string;
   log?: (line: string) => void;
 }
 
@@ -32,6 +47,10 @@ interface FunctionProcess {
   slug: string;
   entry: string;
   verifyJwt: boolean;
+  /** The map file it runs with here (deploy map plus the local layer). */
+  runMap: string | null;
+  /** Why it cannot boot before its process starts (e.g. a map the CLI would refuse). */
+  bootError: string | null;
   port: number;
   child: Deno.ChildProcess | null;
   ready: Promise<void> | null;
@@ -53,14 +72,7 @@ export function discoverFunctions(functionsDir: string): string[] {
 /** `[functions.<slug>] verify_jwt` from config.toml; the CLI's default is true. */
 export function readVerifyJwt(configFile: string): Map<string, boolean> {
   const out = new Map<string, boolean>();
-  let text = "";
-  try {
-    text = Deno.readTextFileSync(configFile);
-  } catch {
-    return out;
-  }
-  const cfg = parseToml(text) as { functions?: Record<string, { verify_jwt?: boolean }> };
-  for (const [slug, f] of Object.entries(cfg.functions ?? {})) {
+  for (const [slug, f] of readFunctionsConfig(configFile)) {
     if (typeof f?.verify_jwt === "boolean") out.set(slug, f.verify_jwt);
   }
   return out;
@@ -105,28 +117,51 @@ export async function createFunctionsRouter(
   opts: FunctionsRouterOptions,
 ): Promise<FunctionsRouter> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const verify = readVerifyJwt(opts.configFile);
+  try {
+    Deno.statSync(functionsDenoBin);
+  } catch {
+    throw new Error(
+      `the functions' Deno ${functionsDenoVersion} is not installed at ${functionsDenoBin}: ` +
+        "run `deno run -A stack/install.ts`",
+    );
+  }
+  const config = readFunctionsConfig(opts.configFile);
   const dotenv = await Deno.readTextFile(join(opts.functionsDir, ".env")).then(
     parseDotenv,
     () => ({}),
   );
-  const env = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: Deno.env.get("HOME") ?? "/root",
-    ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-    ...dotenv,
-    ...opts.env,
-  };
+  // The process environment (PATH, DENO_DIR, …) comes from functionsDenoCommand.
+  const env = { ...dotenv, ...opts.env };
+  // Each function's run map is written here: its deploy map with the local layer added.
+  const mapsDir = await Deno.makeTempDir({ prefix: "functions-import-maps-" });
   const functions = new Map<string, FunctionProcess>();
   for (const slug of discoverFunctions(opts.functionsDir)) {
-    functions.set(slug, {
+    const f: FunctionProcess = {
       slug,
       entry: join(opts.functionsDir, slug, "index.ts"),
-      verifyJwt: verify.get(slug) ?? true,
+      verifyJwt: config.get(slug)?.verify_jwt ?? true,
+      runMap: null,
+      bootError: null,
       port: 0,
       child: null,
       ready: null,
-    });
+    };
+    try {
+      const deploy = deployImportMap({ ...opts, slug }, config);
+      const map = localImportMap(deploy, opts.localImports ?? functionsLocalImportsFile);
+      f.runMap = join(mapsDir, `${slug}.json`);
+      await Deno.writeTextFile(f.runMap, JSON.stringify(map, null, 2));
+    } catch (err) {
+      f.bootError = (err as Error).message;
+      log(JSON.stringify({
+        at: new Date().toISOString(),
+        function: slug,
+        level: "error",
+        event: "boot_failed",
+        error: f.bootError,
+      }));
+    }
+    functions.set(slug, f);
   }
   let stopping = false;
 
@@ -145,23 +180,17 @@ export async function createFunctionsRouter(
 
   function spawn(f: FunctionProcess): Promise<void> {
     f.port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--no-prompt",
-        join(projectRoot, "stack", "function_worker.ts"),
-        f.slug,
-        f.entry,
-        String(f.port),
-      ],
-      cwd: projectRoot,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = functionsDenoCommand([
+      "run",
+      "-A",
+      "--no-prompt",
+      ...functionsDenoFlags,
+      ...(f.runMap ? ["--import-map", f.runMap] : []),
+      join(projectRoot, "stack", "function_worker.ts"),
+      f.slug,
+      f.entry,
+      String(f.port),
+    ], { env }).spawn();
     f.child = child;
     pipeLines(child.stdout);
     pipeLines(child.stderr);
@@ -187,6 +216,10 @@ export async function createFunctionsRouter(
       const denied = await checkJwt(req, opts.env);
       if (denied) return denied;
     }
+    if (f.bootError) {
+      await req.body?.cancel();
+      return jsonError(500, "boot_error", `function ${f.slug} failed to start: ${f.bootError}`);
+    }
     try {
       await (f.ready ?? spawn(f));
     } catch (err) {
@@ -203,14 +236,25 @@ export async function createFunctionsRouter(
         body: req.body,
         redirect: "manual",
       });
-      return new Response(res.body, { status: res.status, headers: res.headers });
+      // fetch has already decoded a compressed body (the functions' Deno.serve compresses
+      // JSON for clients that accept it), so its encoding and length no longer apply.
+      const resHeaders = new Headers(res.headers);
+      if (resHeaders.has("content-encoding")) {
+        resHeaders.delete("content-encoding");
+        resHeaders.delete("content-length");
+      }
+      return new Response(res.body, { status: res.status, headers: resHeaders });
     } catch (err) {
       return jsonError(502, "function_failed", `function ${f.slug}: ${(err as Error).message}`);
     }
   }
 
   // Start every function now, so a function that fails at import says so at start.
-  await Promise.all([...functions.values()].map((f) => spawn(f).catch((e) => log(e.message))));
+  await Promise.all(
+    [...functions.values()].filter((f) => !f.bootError).map((f) =>
+      spawn(f).catch((e) => log(e.message))
+    ),
+  );
 
   return {
     slugs: [...functions.keys()],
@@ -225,6 +269,7 @@ export async function createFunctionsRouter(
         } catch { /* gone */ }
         await c.status;
       }));
+      await Deno.remove(mapsDir, { recursive: true }).catch(() => {});
     },
   };
 }

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createClient } from "@supabase/supabase-js";
 import { freePort } from "./cluster.ts";
+import { functionsDenoVersion } from "./functions_deno.ts";
+import { localImportMap } from "./functions_imports.ts";
 import { startFunctionsServer } from "./functions_server.ts";
 import { anonKey, serviceRoleKey, signJwt } from "./keys.ts";
 
@@ -139,12 +141,16 @@ Deno.test("functions server: a request above the hosted CPU limit is logged with
   await Deno.writeTextFile(
     join(dir, "busy", "index.ts"),
     // Spins until the process has used 2.1 s of CPU (not wall time: a loaded machine
-    // would deschedule a wall-clock loop and stay under the limit).
-    `import process from "node:process";
+    // would deschedule a wall-clock loop and stay under the limit). CPU from /proc, as the
+    // functions' Deno has no process.cpuUsage().
+    `const cpuMs = () => {
+       const s = Deno.readTextFileSync("/proc/self/stat");
+       const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+       return (Number(f[11]) + Number(f[12])) * 10;
+     };
      Deno.serve(() => {
-       const c0 = process.cpuUsage();
-       const used = () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; };
-       while (used() < 2100) {}
+       const c0 = cpuMs();
+       while (cpuMs() - c0 < 2100) {}
        return new Response("done");
      });`,
   );
@@ -169,5 +175,114 @@ Deno.test("functions server: a request above the hosted CPU limit is logged with
   } finally {
     await server.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("functions server: imports resolve by the deploy rule plus the local layer, on the Edge Runtime's Deno", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "functions-" });
+  const write = async (path: string, text: string) => {
+    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), text);
+  };
+  const serve = (spec: string) =>
+    `import { v } from "${spec}";\n` +
+    `Deno.serve(() => Response.json({ v, deno: Deno.version.deno }));\n`;
+  // The shared map, relative to its own folder.
+  await write("functions/import_map.json", '{ "imports": { "shared-name": "./_lib/shared.ts" } }');
+  await write("functions/_lib/shared.ts", 'export const v = "shared";');
+  await write("functions/fallback/index.ts", serve("shared-name"));
+  // A deno.json in the function's folder replaces the shared map: names there only.
+  await write("functions/own/deno.json", '{ "imports": { "own-name": "./own.ts" } }');
+  await write("functions/own/own.ts", 'export const v = "own";');
+  await write("functions/own/index.ts", serve("own-name"));
+  // A deno.json may name a map file instead, as the CLI follows too.
+  await write("functions/pointer/deno.json", '{ "importMap": "./map.json" }');
+  await write("functions/pointer/map.json", '{ "imports": { "ptr": "./ptr.ts" } }');
+  await write("functions/pointer/ptr.ts", 'export const v = "pointer";');
+  await write("functions/pointer/index.ts", serve("ptr"));
+  await write("functions/own_lacks_shared/deno.jsonc", '{ /* none */ "imports": {} }');
+  await write("functions/own_lacks_shared/index.ts", serve("shared-name"));
+  // config.toml's import_map wins, relative to config.toml's folder; the map's own
+  // addresses are relative to the map.
+  await write("config.toml", '[functions.configured]\nimport_map = "./maps/special.json"\n');
+  await write("maps/special.json", '{ "imports": { "special": "../functions/_lib/special.ts" } }');
+  await write("functions/_lib/special.ts", 'export const v = "special";');
+  await write("functions/configured/index.ts", serve("special"));
+  // In the tooling's deno.json but in no map the function deploys with.
+  await write("functions/unmapped/index.ts", serve("fast-check"));
+  // The local-only layer adds a name for the local stack.
+  await write("local_layer.json", '{ "imports": { "local-only": "./local_only.ts" } }');
+  await write("local_only.ts", 'export const v = "local";');
+  await write("functions/local/index.ts", serve("local-only"));
+  // The CLI refuses an import_map.json in the function's folder.
+  await write("functions/inner/import_map.json", '{ "imports": {} }');
+  await write("functions/inner/index.ts", 'Deno.serve(() => new Response("never"));');
+
+  const lines: string[] = [];
+  const server = await startFunctionsServer({
+    port: freePort(),
+    functionsDir: join(dir, "functions"),
+    configFile: join(dir, "config.toml"),
+    localImports: join(dir, "local_layer.json"),
+    env: {},
+    log: (l) => lines.push(l),
+  });
+  const call = async (slug: string) => {
+    const res = await fetch(`${server.url}/functions/v1/${slug}`, {
+      headers: { authorization: `Bearer ${anonKey}` },
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  try {
+    for (
+      const [slug, v] of [
+        ["fallback", "shared"],
+        ["own", "own"],
+        ["pointer", "pointer"],
+        ["configured", "special"],
+        ["local", "local"],
+      ]
+    ) {
+      assert.deepEqual(await call(slug), {
+        status: 200,
+        body: { v, deno: functionsDenoVersion },
+      }, slug);
+    }
+    for (
+      const [slug, missing] of [["own_lacks_shared", "shared-name"], ["unmapped", "fast-check"]]
+    ) {
+      const r = await call(slug);
+      assert.equal(r.status, 500, slug);
+      assert.equal(r.body.error.code, "boot_error");
+      assert.match(r.body.error.message, new RegExp(`"${missing}" .*not in import map`), slug);
+    }
+    const inner = await call("inner");
+    assert.equal(inner.status, 500);
+    assert.match(inner.body.error.message, /import_map\.json in a function directory/);
+    assert.ok(lines.some((l) => l.includes('"boot_failed"') && l.includes('"inner"')));
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("functions server: the local layer may only add names the deploy map lacks", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "functions-" });
+  try {
+    Deno.writeTextFileSync(join(dir, "map.json"), '{ "imports": { "zod": "npm:zod@4.6.7" } }');
+    Deno.writeTextFileSync(join(dir, "layer.json"), '{ "imports": { "zod": "npm:zod@3.0.0" } }');
+    assert.throws(
+      () =>
+        localImportMap(
+          { path: join(dir, "map.json"), rule: "config.toml import_map" },
+          join(
+            dir,
+            "layer.json",
+          ),
+        ),
+      /zod: in both the local-only layer/,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });

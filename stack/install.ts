@@ -1,9 +1,12 @@
 // Installs what the local stack needs: Debian's PostgreSQL 15 packages, pgvector 0.8.0
-// built from Debian's source package, and our stand-in extensions (pg_net, supabase_vault).
-// Idempotent: every step checks first, and install() returns the steps it performed.
+// built from Debian's source package, our stand-in extensions (pg_net, supabase_vault),
+// the functions' Deno (the Edge Runtime's version, from npm) and, when asked, the pinned
+// Supabase CLI. Idempotent: every step checks first, and install() returns the steps it
+// performed.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { isRoot, run, runOrThrow } from "./command.ts";
+import { functionsDenoBin, functionsDenoVersion } from "./functions_deno.ts";
 import { cacheDir, pgLibDir, pgShareDir, standInExtensionsDir, toolsDir } from "./paths.ts";
 
 export const aptPackages = [
@@ -24,7 +27,11 @@ const pgvector = {
   sha256: "867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0",
 };
 
-const supabaseCli = "supabase@3";
+/**
+ * Pinned exactly: the deploy test asserts what this CLI uploads (which import map, which
+ * files), and another version may choose differently.
+ */
+export const supabaseCliVersion = "3.1.0";
 
 export interface InstallOptions {
   /** Also install the Supabase CLI from npm (the test suite compares migration records with it). */
@@ -149,6 +156,24 @@ async function standInFilesToCopy(): Promise<Array<[string, string]>> {
 
 export const supabaseCliBin = join(toolsDir, "node_modules", ".bin", "supabase");
 
+/** The version of an npm package installed in the tools folder, or null. */
+function toolVersion(pkg: string): string | null {
+  try {
+    const meta = JSON.parse(
+      Deno.readTextFileSync(join(toolsDir, "node_modules", pkg, "package.json")),
+    );
+    return typeof meta.version === "string" ? meta.version : null;
+  } catch {
+    return null;
+  }
+}
+
+async function npmInstallTool(spec: string, log: (l: string) => void) {
+  log(`npm install ${spec}`);
+  await Deno.mkdir(toolsDir, { recursive: true });
+  await runOrThrow(["npm", "install", "--silent", "--prefix", toolsDir, spec]);
+}
+
 /** Installs what is missing; returns the names of the steps it performed (empty when none). */
 export async function install(opts: InstallOptions = {}): Promise<string[]> {
   const log = opts.log ?? ((l: string) => console.error(`[install] ${l}`));
@@ -186,11 +211,21 @@ export async function install(opts: InstallOptions = {}): Promise<string[]> {
     steps.push("stand-in extensions");
   }
 
-  if (opts.withCli && !exists(supabaseCliBin)) {
-    log(`npm install ${supabaseCli}`);
-    await Deno.mkdir(toolsDir, { recursive: true });
-    await runOrThrow(["npm", "install", "--silent", "--prefix", toolsDir, supabaseCli]);
-    steps.push(supabaseCli);
+  if (toolVersion("deno") !== functionsDenoVersion || !exists(functionsDenoBin)) {
+    const spec = `deno@${functionsDenoVersion}`;
+    await npmInstallTool(spec, log);
+    if (!exists(functionsDenoBin)) {
+      throw new Error(
+        `npm installed ${spec} but no binary at ${functionsDenoBin} (are npm scripts disabled?)`,
+      );
+    }
+    steps.push(spec);
+  }
+
+  if (opts.withCli && (toolVersion("supabase") !== supabaseCliVersion || !exists(supabaseCliBin))) {
+    const spec = `supabase@${supabaseCliVersion}`;
+    await npmInstallTool(spec, log);
+    steps.push(spec);
   }
   return steps;
 }

@@ -170,7 +170,6 @@ Deno.test(
     ]);
     const [{ id: tenant }] = await sql`
       insert into public.tenants (name) values ('drift deprecation test') returning id::text`;
-    await sql`insert into public.guardrails (tenant_id) values (${tenant})`;
     await sql`
       insert into public.connected_accounts (tenant_id, toolkit, status)
       values (${tenant}, ${kit}, 'active')`;

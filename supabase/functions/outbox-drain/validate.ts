@@ -3,9 +3,7 @@
 // Compiled validators are cached by tool, version and content hash: a batch of envelopes
 // for the same tool compiles once per isolate.
 import { Ajv, type ValidateFunction } from "ajv";
-// ajv-formats is not in the import map (deno.json is not ours to edit): pinned inline.
-// deno-lint-ignore no-import-prefix
-import addFormats from "npm:ajv-formats@3.0.1";
+import addFormats from "ajv-formats";
 
 // strict: false because provider schemas carry keywords Ajv does not know (e.g. "examples"
 // is fine, but "nullable", "file_uploadable" and friends are not standard).
