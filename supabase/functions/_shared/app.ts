@@ -1,15 +1,20 @@
-// One app factory for every function: request id, body size limit, zod-validated input
-// with errors naming the field, every error as `{ error: { code, message, details? } }`,
-// and `GET /<slug>/healthz`.
+// One app factory for every function: request id (middleware/request_id.ts), body size
+// limit, zod-validated input with errors naming the field, every error rendered here as
+// `{ error: { code, message, details? } }`, and `GET /<slug>/healthz`. Who may call a route
+// is middleware too (middleware/caller.ts).
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { serviceDb } from "./db.ts";
-import { errorBody, HttpError } from "./errors.ts";
-import { createLogger, type Logger } from "./log.ts";
+import type { Claims } from "./db.ts";
+import { ApiError, badRequest, errorBody } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { requestId } from "./middleware/request_id.ts";
 
-export type AppEnv = { Variables: { requestId: string; log: Logger } };
+export type AppEnv = {
+  Variables: { requestId: string; log: Logger; claims: Claims & { tenant_id: string } };
+};
 export type AppContext = Context<AppEnv>;
 
 export const defaultBodyLimit = 64 * 1024;
@@ -18,13 +23,7 @@ export function createApp(slug: string, opts: { maxBodyBytes?: number } = {}): H
   const app = new Hono<AppEnv>().basePath(`/${slug}`);
   const maxBytes = opts.maxBodyBytes ?? defaultBodyLimit;
 
-  app.use("*", async (c, next) => {
-    const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();
-    c.set("requestId", requestId);
-    c.set("log", createLogger({ function: slug, request_id: requestId }));
-    await next();
-    c.header("x-request-id", requestId);
-  });
+  app.use("*", requestId(slug));
   app.use(
     "*",
     bodyLimit({
@@ -64,8 +63,8 @@ export function createApp(slug: string, opts: { maxBodyBytes?: number } = {}): H
     c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404)
   );
   app.onError((err, c) => {
-    if (err instanceof HttpError) {
-      return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
+    if (err instanceof ApiError) {
+      return c.json(errorBody(err.code, err.message, err.details), err.status);
     }
     if (err instanceof HTTPException) {
       return c.json(errorBody("http_error", err.message), err.status);
@@ -102,13 +101,13 @@ export async function parseJsonBody<S extends z.ZodType>(
     try {
       data = JSON.parse(text);
     } catch (err) {
-      throw new HttpError(400, "invalid_json", `body is not valid JSON: ${(err as Error).message}`);
+      throw badRequest("invalid_json", `body is not valid JSON: ${(err as Error).message}`);
     }
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const { message, issues } = describeIssues("body", parsed.error);
-    throw new HttpError(400, "invalid_body", message, { issues });
+    throw badRequest("invalid_body", message, { issues });
   }
   return parsed.data;
 }
@@ -118,7 +117,7 @@ export function parseQuery<S extends z.ZodType>(c: AppContext, schema: S): z.inf
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) {
     const { message, issues } = describeIssues("query", parsed.error);
-    throw new HttpError(400, "invalid_query", message, { issues });
+    throw badRequest("invalid_query", message, { issues });
   }
   return parsed.data;
 }

@@ -7,7 +7,7 @@ import {
   resetAuthCache,
   verifyUserJwt,
 } from "./auth.ts";
-import { HttpError } from "./errors.ts";
+import { ApiError } from "./errors.ts";
 
 const secret = Deno.env.get("SUPABASE_JWT_SECRET")!;
 
@@ -24,7 +24,7 @@ const req = (token?: string) =>
 
 async function rejects(p: Promise<unknown>, status: number, pattern: RegExp) {
   const err = await p.then(() => null, (e) => e);
-  assert.ok(err instanceof HttpError, `expected an HttpError, got ${err}`);
+  assert.ok(err instanceof ApiError, `expected an ApiError, got ${err}`);
   assert.equal(err.status, status);
   assert.match(err.message, pattern);
 }

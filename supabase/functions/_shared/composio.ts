@@ -1,9 +1,11 @@
 // Transport to Composio's v3.1 REST API: base URL and key from the environment, a timeout on
-// every call, Composio's error body and rate-limit headers read, and failures classified as
-// retryable or not. Catalog calls (composio_tools.ts) and executions (composio_execute.ts)
-// build on it, with paths relative to the API base (`/tools`, not `/api/v3.1/tools`).
+// every call, Composio's error body and rate-limit headers read, and failures reported as
+// facts (ComposioError, callResultOf) for execution_policy.ts to decide on. Catalog calls
+// (composio_tools.ts) and executions (composio_execute.ts) build on it, with paths relative
+// to the API base (`/tools`, not `/api/v3.1/tools`).
 import { optionalEnv, requireEnv } from "./env.ts";
 import { parseRetryAfter } from "./backoff.ts";
+import type { CallResult } from "./execution_policy.ts";
 
 /**
  * The API base path. v3.1 resolves an unpinned tool call to the toolkit's latest version
@@ -53,7 +55,11 @@ export interface ComposioErrorBody {
   suggestedFix: string | null;
 }
 
-/** A failed call. `retryable` means trying again later cannot do harm for a read. */
+/**
+ * A failed call, as facts: what kind of failure, the status, Retry-After, Composio's body.
+ * What to do about it (retry, give up, park) is decided in one place, execution_policy.ts,
+ * from callResultOf(err).
+ */
 export class ComposioError extends Error {
   /** What Composio said (describeError of its error body), without our method and path. */
   readonly upstream: string | null;
@@ -63,26 +69,66 @@ export class ComposioError extends Error {
   /** The rate-limit headers of the answer, when there was one. */
   readonly rateLimit: RateLimit | null;
 
+  /**
+   * For an answer we could not use (kind invalid_response): whether asking again may get a
+   * usable one (a truncated listing) or not (a listing whose cursor loops).
+   */
+  readonly transient: boolean;
+
   constructor(
     message: string,
     readonly status: number | null,
     readonly kind: "http" | "timeout" | "connection_refused" | "network" | "invalid_response",
-    readonly retryable: boolean,
-    readonly retryAfterMs: number | null = null,
-    readonly body: unknown = null,
     info: {
+      retryAfterMs?: number | null;
+      body?: unknown;
       upstream?: string;
       requestId?: string | null;
       suggestedFix?: string | null;
       rateLimit?: RateLimit;
+      transient?: boolean;
     } = {},
   ) {
     super(message);
     this.name = "ComposioError";
+    this.retryAfterMs = info.retryAfterMs ?? null;
+    this.body = info.body ?? null;
     this.upstream = info.upstream ?? null;
     this.requestId = info.requestId ?? null;
     this.suggestedFix = info.suggestedFix ?? null;
     this.rateLimit = info.rateLimit ?? null;
+    this.transient = info.transient ?? true;
+  }
+
+  readonly retryAfterMs: number | null;
+  readonly body: unknown;
+}
+
+/**
+ * The failure in the policy's vocabulary (execution_policy.ts decides what it means).
+ * `redact` cleans Composio's text (an execution cuts out the argument values it repeats).
+ */
+export function callResultOf(
+  err: ComposioError,
+  redact: (text: string) => string = (t) => t,
+): CallResult {
+  switch (err.kind) {
+    case "timeout":
+      return { kind: "timeout" };
+    case "connection_refused":
+      return { kind: "connection_refused" };
+    case "http":
+      return {
+        kind: "response",
+        status: err.status ?? 500,
+        retryAfterMs: err.retryAfterMs,
+        error: redact(err.upstream ?? err.message),
+      };
+    case "invalid_response":
+      // A 2xx we could not use: the call reached Composio.
+      return { kind: "invalid_answer", transient: err.transient, message: redact(err.message) };
+    case "network":
+      return { kind: "network_error", message: redact(err.message) };
   }
 }
 
@@ -157,11 +203,6 @@ export function describeError(e: ComposioErrorBody): string {
   return e.requestId ? `${text} (request_id ${e.requestId})` : text;
 }
 
-/** 408, 429 and 5xx are worth retrying (for reads); other 4xx are not. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 function isConnectionRefused(err: unknown): boolean {
   // Deno's fetch puts the reason in cause.message ("Connection refused (os error 111)").
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -198,8 +239,8 @@ function timeoutSignal(ms: number): { signal: AbortSignal; done: () => void } {
 
 /**
  * One HTTP call to Composio, `path` under the API base. Resolves with any 2xx; throws
- * ComposioError for everything else, carrying the status, whether a retry is safe for a
- * read, Retry-After, Composio's error body and the rate-limit headers. Messages name the
+ * ComposioError for everything else, carrying the status, Retry-After, Composio's error body
+ * and the rate-limit headers. Messages name the
  * method and path only (never the query or body) and never hold the API key.
  */
 export async function composioRequest<T = unknown>(
@@ -210,6 +251,8 @@ export async function composioRequest<T = unknown>(
     query?: Record<string, string | undefined>;
     body?: unknown;
     headers?: Record<string, string>;
+    /** Called just before the request leaves: after it, an effect on Composio's side is possible. */
+    onSend?: () => void;
   } = {},
 ): Promise<ComposioResponse<T>> {
   const apiPath = `${COMPOSIO_API_BASE}${path}`;
@@ -221,21 +264,21 @@ export async function composioRequest<T = unknown>(
     }
     url = u.href;
   }
+  // Our side of the request, outside the try below: a failure here is our bug, not the
+  // network's, and nothing has been sent.
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const headers: Record<string, string> = {
+    "x-api-key": config.apiKey,
+    accept: "application/json",
+    ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    ...opts.headers,
+  };
   const timeout = timeoutSignal(config.timeoutMs);
   let res: Response;
   let text: string;
+  opts.onSend?.();
   try {
-    res = await fetch(url, {
-      method,
-      headers: {
-        "x-api-key": config.apiKey,
-        accept: "application/json",
-        ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
-        ...opts.headers,
-      },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: timeout.signal,
-    });
+    res = await fetch(url, { method, headers, body, signal: timeout.signal });
     // The timeout covers the body too: a server that stalls mid-body is no answer either.
     text = await res.text();
   } catch (err) {
@@ -244,7 +287,6 @@ export async function composioRequest<T = unknown>(
         `${method} ${apiPath}: no answer within ${config.timeoutMs} ms`,
         null,
         "timeout",
-        true,
       );
     }
     if (isConnectionRefused(err)) {
@@ -252,14 +294,12 @@ export async function composioRequest<T = unknown>(
         `${method} ${apiPath}: connection refused`,
         null,
         "connection_refused",
-        true,
       );
     }
     throw new ComposioError(
       redactKey(`${method} ${apiPath}: ${(err as Error).message}`, config.apiKey),
       null,
       "network",
-      true,
     );
   } finally {
     timeout.done();
@@ -273,7 +313,6 @@ export async function composioRequest<T = unknown>(
         `${method} ${apiPath}: response is not JSON`,
         res.status,
         "invalid_response",
-        true,
       );
     }
   }
@@ -281,15 +320,14 @@ export async function composioRequest<T = unknown>(
     const parsed = parseErrorBody(data, text);
     const upstream = redactKey(describeError(parsed), config.apiKey);
     const rateLimit = readRateLimit(res.headers);
-    throw new ComposioError(
-      `${method} ${apiPath}: ${res.status} ${upstream}`,
-      res.status,
-      "http",
-      isRetryableStatus(res.status),
-      rateLimit.retryAfterMs,
-      data,
-      { upstream, requestId: parsed.requestId, suggestedFix: parsed.suggestedFix, rateLimit },
-    );
+    throw new ComposioError(`${method} ${apiPath}: ${res.status} ${upstream}`, res.status, "http", {
+      retryAfterMs: rateLimit.retryAfterMs,
+      body: data,
+      upstream,
+      requestId: parsed.requestId,
+      suggestedFix: parsed.suggestedFix,
+      rateLimit,
+    });
   }
   // Lazy: reading a Response's headers builds a Headers object, a cost an execute call (which
   // never looks at them) would pay on every envelope.

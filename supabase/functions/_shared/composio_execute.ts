@@ -4,7 +4,13 @@
 // pinned: v3.1 runs an unversioned call at the toolkit's latest version, which the arguments
 // were never validated against. The answer is turned into the CallResult that
 // execution_policy.ts classifies: this module never decides what to do with a failure.
-import { type ComposioConfig, ComposioError, composioRequest, type RateLimit } from "./composio.ts";
+import {
+  callResultOf,
+  type ComposioConfig,
+  ComposioError,
+  composioRequest,
+  type RateLimit,
+} from "./composio.ts";
 import type { CallResult } from "./execution_policy.ts";
 
 export interface ExecuteRequest {
@@ -34,6 +40,22 @@ export function isPinnedVersion(version: string | null | undefined): version is 
     version.trim().toLowerCase() !== "latest";
 }
 
+/**
+ * Our own code failed during an execution (not Composio, not the network): a bug. `sent`
+ * says whether the request had left by then, so whether the tool may have run.
+ */
+export class ExecutorError extends Error {
+  constructor(slug: string, cause: unknown, readonly sent: boolean) {
+    super(
+      `executing ${slug} failed in our own code${sent ? " after the request left" : ""}: ${
+        (cause as Error)?.message ?? String(cause)
+      }`,
+      { cause },
+    );
+    this.name = "ExecutorError";
+  }
+}
+
 /** executeTool was asked to run a tool at no particular version; nothing was sent. */
 export class UnpinnedVersionError extends TypeError {
   constructor(slug: string, version: unknown) {
@@ -44,8 +66,8 @@ export class UnpinnedVersionError extends TypeError {
 
 /**
  * Executes one tool; never throws for an HTTP or network failure (it is in `call`). Rejects
- * with UnpinnedVersionError, before sending anything, when `version` is not pinned: callers
- * check isPinnedVersion first.
+ * with UnpinnedVersionError, before sending anything, when `version` is not pinned (callers
+ * check isPinnedVersion first), and with ExecutorError when our own code fails.
  */
 export async function executeTool(
   config: ComposioConfig,
@@ -56,12 +78,13 @@ export async function executeTool(
   const body: Record<string, unknown> = { arguments: req.arguments, version: req.version };
   if (req.connectedAccountId) body.connected_account_id = req.connectedAccountId;
   if (req.userId) body.user_id = req.userId;
+  let sent = false;
   try {
     const res = await composioRequest<Record<string, unknown> | null>(
       config,
       "POST",
       `/tools/execute/${encodeURIComponent(req.slug)}`,
-      { body, headers: { "x-envelope-id": req.envelopeId } },
+      { body, headers: { "x-envelope-id": req.envelopeId }, onSend: () => sent = true },
     );
     const data = res.data;
     const successful = data !== null && typeof data === "object" && "successful" in data
@@ -80,37 +103,15 @@ export async function executeTool(
       },
     };
   } catch (err) {
+    // Only the transport's failures are outcomes of the call; anything else is our own bug,
+    // which must fail loudly rather than pass for a network error.
+    if (!(err instanceof ComposioError)) throw new ExecutorError(req.slug, err, sent);
     return {
-      call: toCallResult(err, req.arguments),
+      call: callResultOf(err, (text) => redactArguments(text, req.arguments)),
       body: null,
       durationMs: performance.now() - started,
-      rateLimit: err instanceof ComposioError ? err.rateLimit : null,
+      rateLimit: err.rateLimit,
     };
-  }
-}
-
-/** Maps a transport failure to the policy's vocabulary. */
-export function toCallResult(err: unknown, args: Record<string, unknown> = {}): CallResult {
-  if (!(err instanceof ComposioError)) {
-    return { kind: "network_error", message: (err as Error)?.message ?? String(err) };
-  }
-  switch (err.kind) {
-    case "timeout":
-      return { kind: "timeout" };
-    case "connection_refused":
-      return { kind: "connection_refused" };
-    case "http":
-      return {
-        kind: "response",
-        status: err.status ?? 500,
-        retryAfterMs: err.retryAfterMs,
-        error: redactArguments(err.upstream ?? err.message, args),
-      };
-    // A 2xx whose body is not JSON: the call reached the tool, what it did is unknown.
-    case "invalid_response":
-    case "network":
-    default:
-      return { kind: "network_error", message: err.message };
   }
 }
 

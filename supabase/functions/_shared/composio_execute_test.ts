@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { startComposioSandbox } from "../../../stack/composio_sandbox.ts";
 import {
   executeTool,
+  ExecutorError,
   isPinnedVersion,
   redactArguments,
-  toCallResult,
   UnpinnedVersionError,
 } from "./composio_execute.ts";
-import { ComposioError } from "./composio.ts";
+import { callResultOf, ComposioError } from "./composio.ts";
 
 /** A loopback server answering from `handler`; returns its base URL and a closer. */
 function serve(handler: (req: Request) => Response | Promise<Response>) {
@@ -187,22 +187,37 @@ Deno.test("composio_execute: our timeout", async () => {
 });
 
 Deno.test("composio_execute: transport errors map to the policy's vocabulary", () => {
-  assert.deepEqual(toCallResult(new ComposioError("x", null, "network", true)), {
+  assert.deepEqual(callResultOf(new ComposioError("x", null, "network")), {
     kind: "network_error",
     message: "x",
   });
-  assert.deepEqual(toCallResult(new ComposioError("bad json", 200, "invalid_response", true)), {
-    kind: "network_error",
+  assert.deepEqual(callResultOf(new ComposioError("bad json", 200, "invalid_response")), {
+    kind: "invalid_answer",
+    transient: true,
     message: "bad json",
   });
-  assert.deepEqual(toCallResult(new Error("odd")), { kind: "network_error", message: "odd" });
   // An http error without a parsed body falls back to the transport's message.
-  assert.deepEqual(toCallResult(new ComposioError("POST /x: 500 oops", 500, "http", true)), {
+  assert.deepEqual(callResultOf(new ComposioError("POST /x: 500 oops", 500, "http")), {
     kind: "response",
     status: 500,
     retryAfterMs: null,
     error: "POST /x: 500 oops",
   });
+});
+
+Deno.test("composio_execute: our own exception is an ExecutorError saying whether the call left", async () => {
+  const config = { baseUrl: "http://127.0.0.1:9", apiKey: "k", timeoutMs: 1000 };
+  // BigInt cannot be serialised: our side fails before anything is sent.
+  const before = await executeTool(config, {
+    slug: "X",
+    arguments: { n: 1n } as unknown as Record<string, unknown>,
+    envelopeId: "e",
+    version: "20250101_00",
+  }).catch((e) => e);
+  assert.ok(before instanceof ExecutorError, String(before));
+  assert.equal(before.sent, false);
+  assert.ok(before.cause instanceof TypeError);
+  assert.match(before.message, /executing X failed in our own code: /);
 });
 
 Deno.test("redactArguments hides repeated argument values, nested too, short ones kept", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  callResultOf,
   COMPOSIO_API_BASE,
   ComposioError,
   composioRequest,
@@ -8,6 +9,7 @@ import {
   parseWindowSize,
   readRateLimit,
 } from "./composio.ts";
+import { classifyCallResult } from "./execution_policy.ts";
 
 function closedPort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -32,7 +34,7 @@ Deno.test("composio transport: a refused connection is classified as such (nothi
   const err = await composioRequest(config, "GET", "/tools").catch((e) => e);
   assert.ok(err instanceof ComposioError);
   assert.equal(err.kind, "connection_refused");
-  assert.equal(err.retryable, true);
+  assert.equal(classifyCallResult(callResultOf(err), { readOnly: true }).kind, "retry");
   assert.match(err.message, /^GET \/api\/v3\.1\/tools: connection refused$/);
 });
 
@@ -89,7 +91,7 @@ Deno.test("composio transport: an error answer's body, Retry-After and rate limi
     const err = await composioRequest(s.config, "GET", "/busy").catch((e) => e);
     assert.ok(err instanceof ComposioError);
     assert.equal(err.status, 429);
-    assert.equal(err.retryable, true);
+    assert.equal(classifyCallResult(callResultOf(err), { readOnly: true }).kind, "retry");
     assert.equal(err.retryAfterMs, 3000);
     assert.equal(err.requestId, "req_123");
     assert.equal(err.suggestedFix, "Slow down.");

@@ -8,7 +8,9 @@
 // page is kept.
 import { z } from "zod";
 import { type BackoffPolicy, nextRetryDelay } from "./backoff.ts";
+import { classifyCallResult } from "./execution_policy.ts";
 import {
+  callResultOf,
   COMPOSIO_API_BASE,
   type ComposioConfig,
   ComposioError,
@@ -120,7 +122,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Runs `call`, retrying retryable ComposioErrors with backoff and Retry-After. */
+/**
+ * Runs `call` (a read), retrying with backoff and Retry-After the ComposioErrors the policy
+ * says a read retries (execution_policy.ts decides, as for executions).
+ */
 export async function withComposioRetry<T>(
   call: () => Promise<T>,
   opts: RetryOptions = {},
@@ -131,8 +136,10 @@ export async function withComposioRetry<T>(
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof ComposioError) || !err.retryable || attempt >= attempts) throw err;
-      const delay = nextRetryDelay(attempt, opts.policy ?? defaultPolicy, err.retryAfterMs);
+      if (!(err instanceof ComposioError) || attempt >= attempts) throw err;
+      const outcome = classifyCallResult(callResultOf(err), { readOnly: true });
+      if (outcome.kind !== "retry") throw err;
+      const delay = nextRetryDelay(attempt, opts.policy ?? defaultPolicy, outcome.retryAfterMs);
       if (delay > maxWait) throw err;
       if (opts.deadline !== undefined && Date.now() + delay > opts.deadline) throw err;
       opts.onRetry?.(err, delay, attempt);
@@ -270,7 +277,6 @@ export async function* listToolPages(
         `GET ${COMPOSIO_API_BASE}/tools: listing cut short (${after.truncated})`,
         status,
         "invalid_response",
-        true,
       );
     }
     index += read.items;
@@ -284,7 +290,7 @@ export async function* listToolPages(
         `GET ${COMPOSIO_API_BASE}/tools: cursor repeated on page ${page}`,
         status,
         "invalid_response",
-        false,
+        { transient: false },
       );
     }
     seenCursors.add(cursor);
@@ -295,8 +301,7 @@ export async function* listToolPages(
           `GET ${COMPOSIO_API_BASE}/tools: rate limit exhausted for ${wait} ms`,
           429,
           "http",
-          true,
-          wait,
+          { retryAfterMs: wait },
         );
       }
       await (opts.retry?.sleep ?? sleep)(wait);
@@ -334,7 +339,6 @@ async function readToolPage(
       `GET ${COMPOSIO_API_BASE}/tools: unexpected page shape (${body.error.issues[0]?.message})`,
       res.status,
       "invalid_response",
-      true,
     );
   }
   const tools: ComposioTool[] = [];
@@ -393,7 +397,7 @@ export async function getTool(
       `GET ${COMPOSIO_API_BASE}/tools/${slug}: ${parsed.message}`,
       res.status,
       "invalid_response",
-      false,
+      { transient: false },
     );
   }
   return parsed;
@@ -432,7 +436,6 @@ export async function listToolkits(
         `GET ${COMPOSIO_API_BASE}/toolkits: unexpected page shape`,
         res.status,
         "invalid_response",
-        true,
       );
     }
     for (const item of body.data.items) {
@@ -451,7 +454,10 @@ export async function listToolkits(
         `GET ${COMPOSIO_API_BASE}/toolkits: ${problem}`,
         res.status,
         "invalid_response",
-        "truncated" in after, // a later listing may be whole; a cursor loop stays one
+        {
+          // A later listing may be whole; a cursor loop stays one.
+          transient: "truncated" in after,
+        },
       );
     }
     if (!next) return out;

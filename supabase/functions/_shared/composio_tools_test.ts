@@ -88,7 +88,6 @@ Deno.test("retries stop at the attempt limit and at the deadline; 4xx is not ret
     await assert.rejects(listAllTools(config, { toolkit: "github", retry }), (err) => {
       assert.ok(err instanceof ComposioError);
       assert.equal(err.status, 503);
-      assert.equal(err.retryable, true);
       return true;
     });
     assert.equal(retry.waits.length, 2);
@@ -103,7 +102,7 @@ Deno.test("retries stop at the attempt limit and at the deadline; 4xx is not ret
     const bad = recordingRetry();
     await assert.rejects(
       listAllTools({ ...config, apiKey: "wrong" }, { toolkit: "github", retry: bad }),
-      (err) => err instanceof ComposioError && err.status === 401 && !err.retryable,
+      (err) => err instanceof ComposioError && err.status === 401,
     );
     assert.equal(bad.waits.length, 0);
   });

@@ -1,25 +1,28 @@
-// One error type for every HTTP failure, rendered in one place (app.ts) as
-// `{ error: { code, message, details? } }` with its status.
+// Every HTTP failure is an ApiError: hono's HTTPException with our code and details, so one
+// place (app.ts onError) renders it as `{ error: { code, message, details? } }` with its
+// status.
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-export class HttpError extends Error {
+export class ApiError extends HTTPException {
   constructor(
-    readonly status: number,
+    status: ContentfulStatusCode,
     readonly code: string,
     message: string,
     readonly details?: unknown,
   ) {
-    super(message);
-    this.name = "HttpError";
+    super(status, { message });
+    this.name = "ApiError";
   }
 }
 
 export const badRequest = (code: string, message: string, details?: unknown) =>
-  new HttpError(400, code, message, details);
-export const unauthorized = (message: string) => new HttpError(401, "unauthorized", message);
-export const forbidden = (message: string) => new HttpError(403, "forbidden", message);
-export const notFound = (message: string) => new HttpError(404, "not_found", message);
+  new ApiError(400, code, message, details);
+export const unauthorized = (message: string) => new ApiError(401, "unauthorized", message);
+export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
+export const notFound = (message: string) => new ApiError(404, "not_found", message);
 export const conflict = (message: string, details?: unknown) =>
-  new HttpError(409, "conflict", message, details);
+  new ApiError(409, "conflict", message, details);
 
 export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };

@@ -25,6 +25,11 @@ export type CallResult =
   | { kind: "connection_refused" }
   /** Connection reset etc. after sending: effect unknown. */
   | { kind: "network_error"; message: string }
+  /**
+   * Composio answered 2xx with something we could not use (not JSON, a listing cut short).
+   * `transient`: asking again may get a usable answer.
+   */
+  | { kind: "invalid_answer"; transient: boolean; message: string }
   /** Our lease expired mid-call. */
   | { kind: "lease_lost" };
 
@@ -65,6 +70,15 @@ export function classifyCallResult(result: CallResult, opts: { readOnly: boolean
       return uncertain("Composio did not answer before our timeout");
     case "network_error":
       return uncertain(`connection failed after sending: ${clip(String(result.message))}`);
+    case "invalid_answer":
+      if (readOnly && !result.transient) {
+        return {
+          kind: "dead_letter",
+          code: "non_retryable",
+          reason: `Composio's answer is unusable: ${clip(String(result.message))}`,
+        };
+      }
+      return uncertain(`Composio's answer is unusable: ${clip(String(result.message))}`);
     case "lease_lost":
       return uncertain("our lease expired during the call");
     case "connection_refused":
@@ -73,7 +87,7 @@ export function classifyCallResult(result: CallResult, opts: { readOnly: boolean
       return classifyResponse(result, uncertain);
     default:
       throw new TypeError(
-        `result.kind must be response, timeout, connection_refused, network_error or lease_lost, got ${
+        `result.kind must be response, timeout, connection_refused, network_error, invalid_answer or lease_lost, got ${
           (result as { kind: unknown }).kind
         }`,
       );

@@ -4,10 +4,10 @@
 // when due work remains — so long work is drained now, not left for tomorrow's tick.
 import { z } from "zod";
 import { type AppContext, type AppEnv, parseJsonBody } from "./app.ts";
-import { requireServiceCaller } from "./auth.ts";
 import { serviceDb, type Sql } from "./db.ts";
 import type { Hono } from "hono";
 import { createLogger, type Logger } from "./log.ts";
+import { serviceCaller } from "./middleware/caller.ts";
 import { collectMetrics } from "./metrics.ts";
 import { renderPrometheus } from "./prometheus.ts";
 
@@ -150,7 +150,7 @@ export async function runJob<S extends z.ZodType<JobBody>>(
     };
   } catch (err) {
     const message = (err as Error)?.message ?? String(err);
-    log.error("job_failed", { error: message });
+    log.error("job_failed", { error: err });
     summary = {
       job: def.slug,
       run_id: runId,
@@ -195,13 +195,11 @@ export async function runJob<S extends z.ZodType<JobBody>>(
  * `GET /<slug>/metrics` (service key) in Prometheus text format.
  */
 export function mountJob<S extends z.ZodType<JobBody>>(app: Hono<AppEnv>, def: JobDefinition<S>) {
-  app.get("/metrics", async (c: AppContext) => {
-    await requireServiceCaller(c.req.raw);
+  app.get("/metrics", serviceCaller(), async (c: AppContext) => {
     const text = renderPrometheus(await collectMetrics(serviceDb()));
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
-  app.post("/", async (c: AppContext) => {
-    await requireServiceCaller(c.req.raw);
+  app.post("/", serviceCaller(), async (c: AppContext) => {
     const body = await parseJsonBody(c, def.schema);
     const summary = await runJob(def, body, { requestId: c.get("requestId") });
     return c.json(summary, summary.status === "failed" ? 500 : 200);

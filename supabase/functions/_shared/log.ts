@@ -17,7 +17,13 @@ export interface Logger {
 
 function scrub(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== "object" || depth > 4) return value;
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) {
+    // The stack and the cause are what tells a bug from an outage.
+    const out: Record<string, unknown> = { name: value.name, message: value.message };
+    if (value.stack) out.stack = value.stack;
+    if (value.cause !== undefined) out.cause = scrub(value.cause, depth + 1);
+    return out;
+  }
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {

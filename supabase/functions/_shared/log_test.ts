@@ -10,7 +10,7 @@ Deno.test("log lines are JSON with their context, and never carry secrets or too
       envelope_id: "e1",
       arguments: { to: "someone@example.com" },
       nested: { authorization: "Bearer abc", api_key: "k", keep: 1 },
-      error: new Error("boom"),
+      error: new Error("boom", { cause: new TypeError("inner", { cause: { api_key: "k2" } }) }),
     });
   } finally {
     setLogSink(prev);
@@ -24,7 +24,12 @@ Deno.test("log lines are JSON with their context, and never carry secrets or too
   assert.equal(line.tenant_id, "t1");
   assert.equal(line.envelope_id, "e1");
   assert.deepEqual(line.nested, { keep: 1 });
-  assert.deepEqual(line.error, { name: "Error", message: "boom" });
+  assert.equal(line.error.name, "Error");
+  assert.equal(line.error.message, "boom");
+  assert.match(line.error.stack, /log_test\.ts/, "the stack is kept");
+  assert.equal(line.error.cause.name, "TypeError");
+  assert.equal(line.error.cause.message, "inner");
+  assert.deepEqual(line.error.cause.cause, {}, "a cause is scrubbed like the rest");
   assert.ok(!lines[0].includes("someone@example.com"));
   assert.ok(!lines[0].includes("Bearer abc"));
 });

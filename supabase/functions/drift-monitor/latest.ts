@@ -2,11 +2,11 @@
 // runs as the user (withUserContext), so RLS (catalog_audit_select_member) decides which
 // rows exist for them; the tenant filter is the policy's, not ours.
 import type { AppContext } from "../_shared/app.ts";
-import { requireTenantUser } from "../_shared/auth.ts";
 import { serviceDb, withUserContext } from "../_shared/db.ts";
 
+/** Needs the tenantUser() middleware in front (index.ts). */
 export async function latestDrift(c: AppContext): Promise<Response> {
-  const claims = await requireTenantUser(c.req.raw);
+  const claims = c.get("claims");
   const rows = await withUserContext(serviceDb(), claims, (tx) =>
     tx`
       select id, tenant_id::text, run_id, snapshot, breaking_count, non_breaking_count,

@@ -4,11 +4,11 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { type AppContext, type AppEnv, parseJsonBody } from "../_shared/app.ts";
-import { requireTenantUser } from "../_shared/auth.ts";
 import { serviceDb, type Sql, withUserContext } from "../_shared/db.ts";
 import { type Embedder, toPgVector } from "../_shared/embeddings.ts";
 import { chunkText } from "../_shared/embeddings_chunk.ts";
 import { badRequest } from "../_shared/errors.ts";
+import { tenantUser } from "../_shared/middleware/caller.ts";
 
 export const searchBody = z.strictObject({
   query: z.string().trim().min(1).max(4000),
@@ -65,8 +65,8 @@ export async function searchEvidence(
 }
 
 export function mountSearch(app: Hono<AppEnv>, getEmbedder: () => Promise<Embedder>) {
-  app.post("/search", async (c: AppContext) => {
-    const claims = await requireTenantUser(c.req.raw);
+  app.post("/search", tenantUser(), async (c: AppContext) => {
+    const claims = c.get("claims");
     const body = await parseJsonBody(c, searchBody);
     if (body.since && body.until && Date.parse(body.since) >= Date.parse(body.until)) {
       throw badRequest("invalid_body", "body.until: must be after body.since");

@@ -2,7 +2,8 @@
 //
 //   status [--tenant ID] [--dlq-threshold N]   queue depth, DLQ size, oldest due age;
 //                                              exits 1 when the DLQ is over the threshold
-//   drain [--tenant ID] [--limit N]            requeue dead letters (oldest first)
+//   requeue-dlq [--tenant ID] [--limit N]      requeue dead letters (oldest first);
+//                                              `drain`, its first name, still works
 //   retry-dlq ID                               requeue one dead letter
 //   resolve ID done|retry [--note TEXT]        settle an unknown_outcome envelope
 //   run [--tenant ID] [--limit N] [--dry-run]  run one drain now
@@ -18,7 +19,7 @@ const LOCAL_SERVICE_KEY =
 
 const USAGE = `usage: deno task outbox <verb> [options]
   status [--tenant ID] [--dlq-threshold N]
-  drain [--tenant ID] [--limit N]
+  requeue-dlq [--tenant ID] [--limit N]
   retry-dlq ID
   resolve ID done|retry [--note TEXT]
   run [--tenant ID] [--limit N] [--dry-run]`;
@@ -76,8 +77,11 @@ export async function main(argv: string[], env = Deno.env.toObject()): Promise<C
       const qs = q.size > 0 ? `?${q}` : "";
       return done(await call("GET", `/status${qs}`));
     }
+    case "requeue-dlq":
     case "drain":
-      return done(await call("POST", "/drain", { tenant_id: values.tenant, limit, actor: "cli" }));
+      return done(
+        await call("POST", "/requeue-dlq", { tenant_id: values.tenant, limit, actor: "cli" }),
+      );
     case "retry-dlq":
       if (!rest[0]) return { code: 2, output: "retry-dlq needs the envelope id" };
       return done(await call("POST", "/retry-dlq", { id: rest[0], actor: "cli" }));

@@ -15,6 +15,7 @@ import {
   type ExecuteOutcome,
   type ExecuteRequest,
   executeTool,
+  ExecutorError,
   isPinnedVersion,
 } from "../_shared/composio_execute.ts";
 import {
@@ -352,6 +353,10 @@ function evidenceCount(tc: Record<string, unknown>): number {
   return Array.isArray(e) ? e.length : 0;
 }
 
+function bugBase(env: Claimed, details: Record<string, unknown>) {
+  return { id: env.id, token: env.lease_token, details };
+}
+
 /** Turns one execution into its settlement. */
 export function settle(
   env: Claimed,
@@ -485,6 +490,7 @@ async function processBatch(
   }
 
   let halt: string | null = null;
+  let bug: unknown = null;
   if (body.dry_run) {
     for (const e of toSend) {
       settlements.push({
@@ -517,17 +523,41 @@ async function processBatch(
           ctx.count("released");
           continue;
         }
-        const exec = await execute(
-          { ...composio, timeoutMs: Math.min(composio.timeoutMs, leaseLeft) },
-          {
-            slug: env.tool_slug,
-            arguments: env.arguments,
-            envelopeId: env.id,
-            connectedAccountId: env.account_external_id ?? env.connected_account_id,
-            userId: env.tenant_id,
-            version: env.version,
-          },
-        );
+        let exec: ExecuteOutcome;
+        try {
+          exec = await execute(
+            { ...composio, timeoutMs: Math.min(composio.timeoutMs, leaseLeft) },
+            {
+              slug: env.tool_slug,
+              arguments: env.arguments,
+              envelopeId: env.id,
+              connectedAccountId: env.account_external_id ?? env.connected_account_id,
+              userId: env.tenant_id,
+              version: env.version,
+            },
+          );
+        } catch (err) {
+          // Our own bug, not an outcome of the call: stop sending, settle what is known, and
+          // fail the run loudly (the caller rethrows `bug`).
+          bug ??= err;
+          if (halt === null) halt = "our own code failed during an execution";
+          const sent = err instanceof ExecutorError && err.sent;
+          const reason = `our own code failed: ${(err as Error)?.message ?? String(err)}`;
+          if (sent && !env.read_only) {
+            // The request had left: the write may have happened, so it is not run again.
+            settlements.push({
+              ...bugBase(env, details),
+              op: "park",
+              status: "unknown_outcome",
+              reason,
+            });
+            ctx.count("unknown_outcome");
+          } else {
+            settlements.push({ ...bugBase(env, details), op: "release", reason });
+            ctx.count("released");
+          }
+          continue;
+        }
         // Only envelopes with usable rules are sent (plan settles the others).
         const tenantRules = rules.get(env.tenant_id) as Extract<
           TenantRules,
@@ -556,5 +586,6 @@ async function processBatch(
       ctx.log.warn("outbox_lease_lost", { count: lost });
     }
   }
+  if (bug !== null) throw bug;
   return halt;
 }

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { connect, env } from "../../../stack/testing.ts";
 import { main as cli } from "./cli.ts";
-import { defaultLimit } from "./drain.ts";
+import { runJob } from "../_shared/job.ts";
+import { ExecutorError } from "../_shared/composio_execute.ts";
+import { setLogSink } from "../_shared/log.ts";
+import { defaultBudgetMs, defaultLimit, drainBody, runDrain } from "./drain.ts";
 import {
   audit,
   drain,
@@ -229,6 +232,50 @@ test("outbox-drain: executions run at the catalog's version; an unpinned row is 
   );
 });
 
+test("outbox-drain: our own exception fails the run loudly; never-sent envelopes are released", async () => {
+  const t = await makeTenant(sql);
+  const read = await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST);
+  const write = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  const sentWrite = await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE);
+  // Our code fails: before sending for two, after the request left for the third.
+  const execute = (_config: unknown, req: { slug: string; envelopeId: string }) =>
+    Promise.reject(
+      new ExecutorError(req.slug, new TypeError("a bug of ours"), req.envelopeId === sentWrite),
+    );
+  const lines: string[] = [];
+  const prev = setLogSink((l) => lines.push(l));
+  let summary;
+  try {
+    summary = await runJob(
+      {
+        slug: "outbox-drain",
+        schema: drainBody,
+        defaultBudgetMs,
+        run: (ctx) => runDrain(ctx, { execute }),
+      },
+      { tenant_id: t, chain: false },
+      { sql },
+    );
+  } finally {
+    setLogSink(prev);
+  }
+  assert.equal(summary.status, "failed", JSON.stringify(summary));
+  assert.match(summary.error ?? "", /failed in our own code/);
+  const failed = lines.map((l) => JSON.parse(l)).find((l) => l.event === "job_failed");
+  assert.match(failed?.error?.stack ?? "", /ExecutorError/, "the log keeps the stack");
+  assert.equal(failed?.error?.cause?.message, "a bug of ours", "… and the cause");
+  // Never sent: released, no attempt used, run again later. Sent (the request had left):
+  // the write may have happened, so it is not run again.
+  for (const id of [read, write]) {
+    const r = await row(sql, id);
+    assert.equal(r.status, "pending", `${id}: ${JSON.stringify(r)}`);
+    assert.equal(r.attempts, 0);
+  }
+  const s = await row(sql, sentWrite);
+  assert.equal(s.status, "unknown_outcome", JSON.stringify(s));
+  assert.match(s.last_error ?? "", /our own code failed/);
+});
+
 test("outbox-drain: a dry run decides, sends nothing and changes nothing", async () => {
   await resetSandbox();
   const t = await makeTenant(sql);
@@ -321,7 +368,7 @@ test("outbox-drain: malformed, oversized and wrong-type requests are 4xx and wri
     ["/resolve", JSON.stringify({ id: crypto.randomUUID(), resolution: "maybe" }), true, 400],
     ["/resolve", JSON.stringify({ id: crypto.randomUUID(), resolution: "done" }), true, 404],
     ["/retry-dlq", JSON.stringify({ id: crypto.randomUUID() }), true, 404],
-    ["/drain", JSON.stringify({ limit: -1 }), true, 400],
+    ["/requeue-dlq", JSON.stringify({ limit: -1 }), true, 400],
   ];
   for (const [path, body, auth, status] of cases) {
     const res = await post(path, body, auth);
@@ -365,8 +412,10 @@ test("outbox-drain: operator routes requeue dead letters and resolve unknown out
   const one = await call("POST", "/retry-dlq", { id: dead });
   assert.equal(one.status, 200, JSON.stringify(one.json));
   assert.equal((await row(sql, dead)).status, "pending");
-  const all = await call("POST", "/drain", { tenant_id: t, limit: 10 });
+  const all = await call("POST", "/requeue-dlq", { tenant_id: t, limit: 10 });
   assert.equal(all.json.requeued, 1);
+  // /drain, the route's first name, is an alias.
+  assert.equal((await call("POST", "/drain", { tenant_id: t, limit: 10 })).json.requeued, 0);
   const resolved = await call("POST", "/resolve", {
     id: unknown,
     resolution: "done",
