@@ -5,8 +5,9 @@
 // its own transaction as postgres, `create event trigger` as the superuser handed to postgres).
 import { join, relative } from "node:path";
 import { parse } from "smol-toml";
-import { SqlFileRunner } from "./migrate.ts";
+import { applyMigrations, SqlFileRunner } from "./migrate.ts";
 import { projectRoot } from "./paths.ts";
+import { throwawayCluster } from "./testing.ts";
 
 export const supabaseDir = join(projectRoot, "supabase");
 export const schemasDir = join(supabaseDir, "schemas");
@@ -138,5 +139,45 @@ export async function applySchemaFiles(
     return files;
   } finally {
     await runner.end();
+  }
+}
+
+export interface BuiltDatabase {
+  /** postgres on the database. */
+  postgresUrl: string;
+  /** The superuser on the same database (snapshots read everything). */
+  adminUrl: string;
+}
+
+/**
+ * One database built from supabase/migrations and one from supabase/schemas, each the
+ * `postgres` database of a throwaway cluster of its own: both builds create pg_cron
+ * schedules, and pg_cron lives in one database per cluster (cron.database_name), so two
+ * scratch databases of one cluster cannot hold them. `stop()` removes both clusters.
+ */
+export async function buildMigrationsAndSchemaFiles(
+  opts: { migrationsDir?: string; schemaFiles?: string[] } = {},
+): Promise<{ migrations: BuiltDatabase; schemaFiles: BuiltDatabase; stop(): Promise<void> }> {
+  const made = await Promise.allSettled([throwawayCluster(), throwawayCluster()]);
+  const clusters = made.flatMap((m) => (m.status === "fulfilled" ? [m.value] : []));
+  const stop = async () => {
+    await Promise.all(clusters.map((c) => c.stop()));
+  };
+  try {
+    const failed = made.find((m) => m.status === "rejected") as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+    const [m, s] = clusters;
+    await Promise.all([
+      applyMigrations(m.postgresUrl, { dir: opts.migrationsDir }),
+      applySchemaFiles(s.postgresUrl, { files: opts.schemaFiles }),
+    ]);
+    return {
+      migrations: { postgresUrl: m.postgresUrl, adminUrl: m.adminUrl },
+      schemaFiles: { postgresUrl: s.postgresUrl, adminUrl: s.adminUrl },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
