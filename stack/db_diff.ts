@@ -146,9 +146,9 @@ export async function dbDiff(name: string, log: (l: string) => void = console.lo
     }
     if (forward && /^\s*DROP\b/im.test(forward)) {
       log(
-        "the migration drops objects: if you did not remove them from supabase/schemas, the " +
-          "schema files lack a migration's change (tests/schema_drift_test.ts names it); " +
-          "add it there and run db:diff again",
+        "the migration drops objects. Re-creating a view or a constraint is fine; an object " +
+          "you did not remove from supabase/schemas means the schema files lack a " +
+          "migration's change (tests/schema_drift_test.ts names it): add it there first",
       );
     }
     log("next: review both files, then `deno task test` (drift and roundtrip tests)");
