@@ -230,6 +230,26 @@ export async function install(opts: InstallOptions = {}): Promise<string[]> {
   return steps;
 }
 
+/** The schema diff `deno task db:diff` writes migrations with (stack/db_diff.ts), pinned. */
+export const pgDelta = { name: "@supabase/pg-delta", version: "1.0.0-alpha.34" };
+export const pgDeltaBin = join(toolsDir, "node_modules", ".bin", "pgdelta");
+
+/** Installs pg-delta into .stack/tools unless that exact version is there; true if it did. */
+export async function installPgDelta(
+  log = (l: string) => console.error(`[install] ${l}`),
+): Promise<boolean> {
+  const pkg = join(toolsDir, "node_modules", pgDelta.name, "package.json");
+  const have = exists(pgDeltaBin) && exists(pkg)
+    ? JSON.parse(await Deno.readTextFile(pkg)).version
+    : null;
+  if (have === pgDelta.version) return false;
+  const spec = `${pgDelta.name}@${pgDelta.version}`;
+  log(`npm install ${spec}`);
+  await Deno.mkdir(toolsDir, { recursive: true });
+  await runOrThrow(["npm", "install", "--silent", "--save-exact", "--prefix", toolsDir, spec]);
+  return true;
+}
+
 if (import.meta.main) {
   const steps = await install({ withCli: Deno.args.includes("--with-cli") });
   console.log(steps.length ? `installed: ${steps.join("; ")}` : "nothing to install");

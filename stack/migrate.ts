@@ -34,8 +34,8 @@ const historyDdl = `
 `;
 
 export class MigrationError extends Error {
-  constructor(readonly file: string, message: string) {
-    super(`${basename(file)}: ${message}`);
+  constructor(readonly file: string, message: string, label = basename(file)) {
+    super(`${label}: ${message}`);
   }
 }
 
@@ -141,6 +141,56 @@ function localAdminUrl(url: string): string {
 }
 
 /**
+ * Runs project SQL files as hosted runs them: each in one transaction as postgres, and a
+ * file that creates event triggers on the superuser connection (`adminUrl`, default: the
+ * local stack's superuser on the same cluster), as postgres except for those statements.
+ * Migrations and the declarative schema files (stack/schemas.ts) both go through it.
+ */
+export class SqlFileRunner {
+  #sql: postgres.Sql;
+  #admin: postgres.Sql | null = null;
+  #adminUrl: string;
+
+  constructor(url: string, adminUrl?: string) {
+    this.#sql = connect(url);
+    this.#adminUrl = adminUrl ?? localAdminUrl(url);
+  }
+
+  /** The postgres connection, for what callers read or write around the files. */
+  get sql(): postgres.Sql {
+    return this.#sql;
+  }
+
+  /**
+   * Runs `text` (the content of `file`) in one transaction, then `andThen` in the same
+   * transaction. A failure is a MigrationError naming the file (as `label`), the line and
+   * Postgres' message, and leaves nothing of the file behind.
+   */
+  async run(
+    file: string,
+    text: string,
+    opts: { andThen?: (tx: postgres.TransactionSql) => Promise<unknown>; label?: string } = {},
+  ): Promise<void> {
+    const needsSuperuser = splitEventTriggers(text).some((p) => p.eventTrigger);
+    if (needsSuperuser && !this.#admin) this.#admin = connect(this.#adminUrl);
+    try {
+      await (needsSuperuser ? this.#admin! : this.#sql).begin(async (tx) => {
+        if (needsSuperuser) await runWithEventTriggers(tx, text);
+        else await tx.unsafe(text).simple();
+        await opts.andThen?.(tx);
+      });
+    } catch (err) {
+      throw new MigrationError(file, describe(err, text), opts.label);
+    }
+  }
+
+  async end(): Promise<void> {
+    await this.#sql.end();
+    await this.#admin?.end();
+  }
+}
+
+/**
  * Applies every migration not yet recorded. Each runs in one transaction with its history
  * row, so a failure leaves nothing half-applied; the first failure stops the run. A
  * migration that creates event triggers runs on `adminUrl` (default: the local stack's
@@ -151,35 +201,26 @@ export async function applyMigrations(
   opts: { dir?: string; log?: (l: string) => void; adminUrl?: string } = {},
 ): Promise<Migration[]> {
   const log = opts.log ?? (() => {});
-  const sql = connect(url);
-  let admin: postgres.Sql | null = null;
+  const runner = new SqlFileRunner(url, opts.adminUrl);
   try {
-    await sql.unsafe(historyDdl).simple();
-    const done = await appliedVersions(sql);
+    await runner.sql.unsafe(historyDdl).simple();
+    const done = await appliedVersions(runner.sql);
     const applied: Migration[] = [];
     for (const m of listMigrations(opts.dir)) {
       if (done.has(m.version)) continue;
       const text = await Deno.readTextFile(m.file);
-      const needsSuperuser = splitEventTriggers(text).some((p) => p.eventTrigger);
-      if (needsSuperuser && !admin) admin = connect(opts.adminUrl ?? localAdminUrl(url));
-      try {
-        await (needsSuperuser ? admin! : sql).begin(async (tx) => {
-          if (needsSuperuser) await runWithEventTriggers(tx, text);
-          else await tx.unsafe(text).simple();
-          await tx`
+      await runner.run(m.file, text, {
+        andThen: (tx) =>
+          tx`
             insert into supabase_migrations.schema_migrations (version, name, statements)
-            values (${m.version}, ${m.name}, ${[text]})`;
-        });
-      } catch (err) {
-        throw new MigrationError(m.file, describe(err, text));
-      }
+            values (${m.version}, ${m.name}, ${[text]})`,
+      });
       log(`applied ${basename(m.file)}`);
       applied.push(m);
     }
     return applied;
   } finally {
-    await sql.end();
-    await admin?.end();
+    await runner.end();
   }
 }
 

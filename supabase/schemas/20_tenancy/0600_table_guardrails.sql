@@ -1,0 +1,50 @@
+create table public.guardrails (
+  id uuid primary key default gen_random_uuid(),
+  tenant_id uuid not null unique references public.tenants (id) on delete cascade,
+  quiet_hours jsonb not null default '{"timezone": "UTC", "windows": []}'
+    check (internal.is_valid_quiet_hours(quiet_hours)),
+  trust_threshold numeric not null default 0.7 check (trust_threshold between 0 and 1),
+  allowed_toolkits text[],
+  allowed_scopes text[],
+  require_evidence boolean not null default false,
+  max_attempts jsonb not null default '{"low": 5, "medium": 3, "high": 1}'
+    check (internal.is_valid_max_attempts(max_attempts)),
+  approval_risk_tiers text[] not null default '{high}'
+    check (approval_risk_tiers <@ array['low', 'medium', 'high']),
+  concurrency_cap int not null default 1 check (concurrency_cap >= 1),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  drift_webhook_url text check (drift_webhook_url ~ '^https?://[^\s]+$')
+);
+create trigger touch_updated_at before update on public.guardrails
+  for each row execute function internal.touch_updated_at();
+create trigger audit_change after insert or update or delete on public.guardrails
+  for each row execute function internal.audit_row_change();
+
+comment on table public.guardrails is
+  'One row per tenant: the rules outbox-drain applies before executing an envelope. Owners change it, members read it.';
+comment on column public.guardrails.id is 'Row id.';
+comment on column public.guardrails.tenant_id is 'The tenant (one guardrails row each).';
+comment on column public.guardrails.quiet_hours is
+  'No execution inside these windows: {"timezone": IANA name, "windows": [{"start": "22:00", "end": "07:00", "days": [1..7]}]}; times are in the timezone, days (optional) are ISO weekdays of the window start, end < start crosses midnight.';
+comment on column public.guardrails.trust_threshold is 'Minimum trust score (outbox.trust_context->>score) to execute without approval, in [0, 1].';
+comment on column public.guardrails.allowed_toolkits is 'Toolkits envelopes may use; NULL allows every toolkit.';
+comment on column public.guardrails.allowed_scopes is 'Scopes tools may require; NULL means no tenant-level restriction.';
+comment on column public.guardrails.require_evidence is 'When true, an envelope needs evidence ids in trust_context->evidence to execute.';
+comment on column public.guardrails.max_attempts is 'Maximum execution attempts per risk tier: {"low": n, "medium": n, "high": n}, positive integers.';
+comment on column public.guardrails.approval_risk_tiers is 'Risk tiers that always need a human approval, whatever the trust score.';
+comment on column public.guardrails.concurrency_cap is 'Maximum envelopes of this tenant running at once (at least 1).';
+comment on column public.guardrails.created_at is 'When the row was created.';
+comment on column public.guardrails.updated_at is 'Last change, maintained by trigger.';
+comment on column public.guardrails.drift_webhook_url is
+  'Optional URL drift-monitor POSTs to (through pg_net) when it finds breaking catalog drift for the tenant; NULL for none.';
+
+revoke truncate, references, trigger on public.guardrails from anon, authenticated;
+alter table public.guardrails enable row level security;
+create policy guardrails_select_member on public.guardrails for select to authenticated
+  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+create policy guardrails_update_owner on public.guardrails for update to authenticated
+  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
+         and ((select auth.jwt()) ->> 'tenant_role') = 'owner')
+  with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
+              and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
