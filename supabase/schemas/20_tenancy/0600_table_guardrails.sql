@@ -22,7 +22,7 @@ create trigger audit_change after insert or update or delete on public.guardrail
   for each row execute function internal.audit_row_change();
 
 comment on table public.guardrails is
-  'One row per tenant: the rules outbox-drain applies before executing an envelope. Owners change it, members read it.';
+  'One row per tenant, created with the tenant (its column defaults are the guardrail defaults): the rules outbox-drain applies before executing an envelope. Owners change it, members read it.';
 comment on column public.guardrails.id is 'Row id.';
 comment on column public.guardrails.tenant_id is 'The tenant (one guardrails row each).';
 comment on column public.guardrails.quiet_hours is
@@ -48,3 +48,46 @@ create policy guardrails_update_owner on public.guardrails for update to authent
          and ((select auth.jwt()) ->> 'tenant_role') = 'owner')
   with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
               and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+
+-- Every tenant has its row from the moment it exists: its column defaults are the guardrail
+-- defaults, written nowhere else.
+create function internal.guardrails_for_new_tenants() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into public.guardrails (tenant_id)
+  select n.id from new_rows n
+  on conflict (tenant_id) do nothing;
+  return null;
+end
+$$;
+revoke execute on function internal.guardrails_for_new_tenants() from public;
+comment on function internal.guardrails_for_new_tenants() is
+  'AFTER INSERT statement trigger on tenants: gives every new tenant its guardrails row with the column defaults, the one place the defaults are written. SECURITY DEFINER: the creating role need not write guardrails.';
+
+create trigger guardrails_for_new_tenant after insert on public.tenants
+  referencing new table as new_rows for each statement
+  execute function internal.guardrails_for_new_tenants();
+
+-- ... and keeps it while the tenant exists: removing the tenant removes it (the cascade runs
+-- after the tenant row is gone), nothing else does.
+create function internal.guardrails_keep_while_tenant() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.tenants t where t.id = old.tenant_id) then
+    raise exception 'the guardrails row of tenant % stays while the tenant exists', old.tenant_id
+      using errcode = 'PT405',
+            hint = 'update it instead; deleting the tenant removes it';
+  end if;
+  return old;
+end
+$$;
+revoke execute on function internal.guardrails_keep_while_tenant() from public;
+comment on function internal.guardrails_keep_while_tenant() is
+  'BEFORE DELETE trigger on guardrails: refuses (PT405) to delete the row of a tenant that still exists, so every tenant always has its rules.';
+create trigger guardrails_keep_while_tenant before delete on public.guardrails
+  for each row execute function internal.guardrails_keep_while_tenant();

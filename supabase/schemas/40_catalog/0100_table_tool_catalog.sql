@@ -32,7 +32,7 @@ create trigger touch_updated_at before update on public.tool_catalog
   for each row execute function internal.touch_updated_at();
 
 comment on table public.tool_catalog is
-  'Each tenant''s cached Composio tools, one row per (tenant, slug, version); is_current marks the version in use. Vanished tools are deprecated (deprecated_at), never deleted.';
+  'Each tenant''s cached Composio tools, one row per (tenant, slug, version); is_current marks the version in use. Tools that vanish from Composio or that Composio marks deprecated are deprecated (deprecated_at), never deleted.';
 comment on column public.tool_catalog.id is 'Row id.';
 comment on column public.tool_catalog.tenant_id is 'The tenant.';
 comment on column public.tool_catalog.tool_slug is 'Composio tool slug (GITHUB_LIST_ISSUES).';
@@ -54,7 +54,8 @@ comment on column public.tool_catalog.synced_version is
 comment on column public.tool_catalog.synced_at is
   'When catalog-sync last wrote this row (added, changed or restored it); a sync that finds the tool unchanged does not touch it. Each sync itself is in job_runs and its catalog_sync audit row.';
 comment on column public.tool_catalog.is_current is 'The version in use for (tenant, slug); at most one per pair (partial unique index).';
-comment on column public.tool_catalog.deprecated_at is 'When the tool vanished from Composio; a deprecated current row makes enqueue refuse the tool.';
+comment on column public.tool_catalog.deprecated_at is
+  'When the tool vanished from Composio''s listing or Composio listed it as deprecated (is_deprecated); cleared when it is listed live again. A deprecated current row makes enqueue refuse the tool.';
 comment on column public.tool_catalog.updated_at is 'Last change, maintained by trigger.';
 
 revoke truncate, references, trigger on public.tool_catalog from anon, authenticated;

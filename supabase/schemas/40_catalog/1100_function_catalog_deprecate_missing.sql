@@ -31,5 +31,5 @@ begin
 end
 $$;
 comment on function internal.catalog_deprecate_missing(uuid, text, text[]) is
-  'Marks the tenant''s current tools of a toolkit that Composio no longer lists (not in p_seen) as deprecated; never deletes. Returns how many.';
+  'Marks the tenant''s current tools of a toolkit that are not in p_seen as deprecated; never deletes. catalog-sync passes the tools Composio lists live, so vanished tools and tools Composio lists as deprecated are both marked. Returns how many.';
 revoke all on function internal.catalog_deprecate_missing(uuid, text, text[]) from public;

@@ -36,8 +36,7 @@ create table public.outbox (
     check (status <> 'running' or (lease_token is not null and lease_expires_at is not null))
 );
 -- Due polling: only the statuses drain picks up, ordered by when they are due.
-create index outbox_due_idx on public.outbox (next_run_at)
-  where status in ('pending', 'retry', 'deferred');
+create index outbox_due_idx on public.outbox (next_run_at) where internal.outbox_waiting(status);
 -- Reclaiming envelopes whose lease expired.
 create index outbox_lease_expiry_idx on public.outbox (lease_expires_at) where status = 'running';
 -- Tenant dashboards and per-tenant counts (queue depth, running vs concurrency cap).
@@ -46,7 +45,7 @@ create index outbox_tenant_status_idx on public.outbox (tenant_id, status);
 -- Per-tenant due scan for the claim: oldest due envelope of a tenant, and its due envelopes
 -- in order, without scanning other tenants' backlog.
 create index outbox_tenant_due_idx on public.outbox (tenant_id, next_run_at)
-  where status in ('pending', 'retry', 'deferred');
+  where internal.outbox_waiting(status);
 -- Live leases per tenant (the concurrency cap counts them).
 create index outbox_tenant_running_idx on public.outbox (tenant_id) where status = 'running';
 create trigger touch_updated_at before update on public.outbox

@@ -32,6 +32,9 @@ create table public.outbox_dlq (
   reason text,
   constraint outbox_dlq_tenant_external_id_key unique (tenant_id, external_id)
 );
+-- A DLQ reason is a code, never free text; the message is last_error.
+alter table public.outbox_dlq add constraint outbox_dlq_reason_is_code
+  check (reason ~ '^[a-z][a-z0-9_]*$');
 create index outbox_dlq_tenant_moved_idx on public.outbox_dlq (tenant_id, moved_at desc);
 create trigger touch_updated_at before update on public.outbox_dlq
   for each row execute function internal.touch_updated_at();
@@ -62,7 +65,8 @@ comment on column public.outbox_dlq.created_at is 'When the envelope was enqueue
 comment on column public.outbox_dlq.updated_at is 'Last change, maintained by trigger.';
 comment on column public.outbox_dlq.completed_at is 'When it reached a final status, if it did.';
 comment on column public.outbox_dlq.moved_at is 'When it was moved to the DLQ.';
-comment on column public.outbox_dlq.reason is 'Why it was dead-lettered (non_retryable, max_attempts, …).';
+comment on column public.outbox_dlq.reason is
+  'Why it was dead-lettered, as a code: non_retryable, max_attempts, invalid_arguments or a guardrail deny code. The message is in last_error.';
 
 revoke truncate, references, trigger on public.outbox_dlq from anon, authenticated;
 alter table public.outbox_dlq enable row level security;

@@ -90,11 +90,9 @@ begin
            where (p_tenant_id is null or t.id = p_tenant_id)
              and exists (select 1 from public.outbox o
                           where o.tenant_id = t.id
-                            and o.status in ('pending', 'retry', 'deferred')
-                            and o.next_run_at <= now())
+                            and internal.outbox_due(o.status, o.next_run_at))
            order by (select min(o.next_run_at) from public.outbox o
-                      where o.tenant_id = t.id
-                        and o.status in ('pending', 'retry', 'deferred'))
+                      where o.tenant_id = t.id and internal.outbox_waiting(o.status))
            limit p_limit
            for no key update of t skip locked) s;
   if v_tenants is null then
@@ -106,12 +104,13 @@ begin
   -- across tenants (each tenant's oldest first), p_limit in all.
   return query
   with cap as (
+    -- Every tenant has its guardrails row (created with the tenant).
     select t.tid,
-           coalesce(g.concurrency_cap, 1)
+           g.concurrency_cap
              - (select count(*) from public.outbox o
                  where o.tenant_id = t.tid and o.status = 'running')::int as free
       from unnest(v_tenants) as t (tid)
-      left join public.guardrails g on g.tenant_id = t.tid
+      join public.guardrails g on g.tenant_id = t.tid
   ),
   candidates as (
     select c.tid, x.id, x.next_run_at,
@@ -120,8 +119,7 @@ begin
       cross join lateral (
         select o.id, o.next_run_at from public.outbox o
          where o.tenant_id = c.tid
-           and o.status in ('pending', 'retry', 'deferred')
-           and o.next_run_at <= now()
+           and internal.outbox_due(o.status, o.next_run_at)
          -- next_run_at alone: the (tenant_id, next_run_at) index gives it without a sort.
          order by o.next_run_at
          limit greatest(c.free, 0)
