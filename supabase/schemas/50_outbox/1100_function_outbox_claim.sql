@@ -27,7 +27,19 @@ create function public.outbox_claim(
   attempts integer,
   status_before text,
   lease_token uuid,
-  lease_expires_at timestamptz
+  lease_expires_at timestamptz,
+  -- What the drain's plan needs, read in the same statement: the tool's current catalog row,
+  -- the account it would run with, whether a person approved it, the tenant's guardrails.
+  version text,
+  content_hash text,
+  tool_toolkit text,
+  required_scopes text[],
+  deprecated boolean,
+  account_status text,
+  account_scopes text[],
+  account_external_id text,
+  approved boolean,
+  guardrails jsonb
 )
 language plpgsql
 set search_path = ''
@@ -146,8 +158,33 @@ begin
   select c.id, c.tenant_id, c.tool_slug, c.toolkit, c.arguments, c.connected_account_id,
          c.risk, c.read_only, c.trust_context, c.attempts,
          case when c.attempts > 0 then 'retry' else 'pending' end,
-         c.lease_token, c.lease_expires_at
+         c.lease_token, c.lease_expires_at,
+         t.version, t.content_hash, t.toolkit, t.required_scopes, t.deprecated_at is not null,
+         a.status, a.scopes, a.external_account_id,
+         exists (select 1 from public.approvals p
+                  where p.envelope_id = c.id and p.decision = 'approved'),
+         jsonb_build_object('quiet_hours', g.quiet_hours, 'trust_threshold', g.trust_threshold,
+                            'allowed_toolkits', g.allowed_toolkits,
+                            'allowed_scopes', g.allowed_scopes,
+                            'require_evidence', g.require_evidence,
+                            'approval_risk_tiers', g.approval_risk_tiers,
+                            'max_attempts', g.max_attempts)
     from claimed c
+    left join public.guardrails g on g.tenant_id = c.tenant_id
+    left join public.tool_catalog t
+      on t.tenant_id = c.tenant_id and t.tool_slug = c.tool_slug and t.is_current
+    -- The envelope's account when it names one, else the toolkit's (an active one first).
+    left join lateral (
+      select x.status, x.scopes, x.external_account_id
+        from public.connected_accounts x
+       where x.tenant_id = c.tenant_id
+         and (case when c.connected_account_id is not null
+                   then x.external_account_id = c.connected_account_id
+                        or x.id::text = c.connected_account_id
+                   else lower(x.toolkit) = lower(c.toolkit) end)
+       order by (x.status = 'active') desc, x.updated_at desc
+       limit 1
+    ) a on true
    order by c.next_run_at, c.id;
 end
 $$;
@@ -155,4 +192,4 @@ revoke execute on function public.outbox_claim(text, integer, integer, uuid)
   from public, anon, authenticated;
 grant execute on function public.outbox_claim(text, integer, integer, uuid) to service_role;
 comment on function public.outbox_claim(text, integer, integer, uuid) is
-  'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), round-robin across tenants. First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token.';
+  'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), round-robin across tenants. First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token and what the drain''s plan needs: the current catalog row (version, content_hash, toolkit, required_scopes, deprecated), the account it would run with (status, scopes, external id), whether it was approved, and the tenant''s guardrails as JSON.';
