@@ -22,8 +22,9 @@ const worker = fileURLToPath(
 
 export async function makeTenants(sql: postgres.Sql, n: number, cap: number): Promise<string[]> {
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  await sql`insert into public.tenants (id, name)
-            select id, 'bench' from unnest(${ids}::uuid[]) id`;
+  // Enterprise: its limits leave room for the caps benchmarks set.
+  await sql`insert into public.tenants (id, name, plan)
+            select id, 'bench', 'enterprise' from unnest(${ids}::uuid[]) id`;
   await sql`update public.guardrails set concurrency_cap = ${cap}, trust_threshold = 0.5
              where tenant_id = any(${ids}::uuid[])`;
   await sql`insert into public.connected_accounts (tenant_id, toolkit, external_account_id,

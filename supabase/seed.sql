@@ -11,7 +11,7 @@
 --   row ids   <t>0000000-<table>-0000-0000-0000000000NN, t = a | b, table = 0001 outbox,
 --             0002 outbox_dlq, 0003 approvals, 0004 grades, 0005 edits, 0006 evidence,
 --             0007 evidence_embeddings, 0008 objectives, 0009 connected_accounts,
---             000a guardrails, 000b tasks
+--             000a guardrails, 000b tasks, 000c tenant_invitations
 --   envelopes A: …01 pending, …02 succeeded, …03 needs_approval, …04 retry, …05 running,
 --             …06 deferred, …07 conflict, …08 succeeded (approved), …09 rejected,
 --             …10 unknown_outcome; B: …01 pending, …02 succeeded, …03 needs_approval,
@@ -44,13 +44,25 @@ insert into public.tenants (id, name, plan, created_at) values
   ('00000000-0000-0000-0000-00000000000a', 'Acme Support', 'pro', '2026-01-01 00:00:00+00'),
   ('00000000-0000-0000-0000-00000000000b', 'Beta Labs', 'free', '2026-01-02 00:00:00+00');
 
-insert into public.tenant_members (tenant_id, user_id, role, created_at) values
-  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000a1', 'owner', '2026-01-01 00:00:00+00'),
-  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000a2', 'member', '2026-01-01 01:00:00+00'),
-  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000d1', 'member', '2026-01-01 02:00:00+00'),
-  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000b1', 'owner', '2026-01-02 00:00:00+00'),
-  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000b2', 'member', '2026-01-02 01:00:00+00'),
-  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000d1', 'member', '2026-01-02 02:00:00+00');
+insert into public.tenant_members (tenant_id, user_id, role, created_at, accepted_at) values
+  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000a1', 'owner', '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00'),
+  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000a2', 'member', '2026-01-01 01:00:00+00', '2026-01-01 01:00:00+00'),
+  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000d1', 'member', '2026-01-01 02:00:00+00', '2026-01-01 02:00:00+00'),
+  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000b1', 'owner', '2026-01-02 00:00:00+00', '2026-01-02 00:00:00+00'),
+  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000b2', 'member', '2026-01-02 01:00:00+00', '2026-01-02 01:00:00+00'),
+  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000d1', 'member', '2026-01-02 02:00:00+00', '2026-01-02 02:00:00+00');
+
+-- Open invitations: A invited the user in no tenant (by user id); B invited a prospect by
+-- email. Neither changes anybody's token until accepted.
+insert into public.tenant_invitations (id, tenant_id, user_id, email, role, invited_by) values
+  ('a0000000-000c-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a',
+   '00000000-0000-0000-0000-0000000000c1', null, 'member', '00000000-0000-0000-0000-0000000000a1'),
+  ('b0000000-000c-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000b',
+   null, 'prospect@example.com', 'member', '00000000-0000-0000-0000-0000000000b1');
+
+-- The member of A chose A as the tenant their tokens name (their only one).
+insert into public.user_settings (user_id, active_tenant_id) values
+  ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-00000000000a');
 
 insert into public.guardrails (id, tenant_id, quiet_hours, trust_threshold, allowed_toolkits,
                                allowed_scopes, require_evidence, max_attempts,

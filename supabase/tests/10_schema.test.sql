@@ -77,7 +77,7 @@ select is(
 select is(
   array(select d from unnest(array[
     'CREATE INDEX tenants_plan_idx ON public.tenants USING btree (plan)',
-    'CREATE INDEX tenant_members_user_idx ON public.tenant_members USING btree (user_id, created_at)',
+    'CREATE INDEX tenant_members_user_idx ON public.tenant_members USING btree (user_id, accepted_at)',
     'CREATE UNIQUE INDEX guardrails_tenant_id_key ON public.guardrails USING btree (tenant_id)',
     'CREATE INDEX objectives_tenant_metric_idx ON public.objectives USING btree (tenant_id, metric)',
     'CREATE INDEX connected_accounts_tenant_toolkit_idx ON public.connected_accounts USING btree (tenant_id, toolkit)',
@@ -94,7 +94,7 @@ select is(
     'CREATE INDEX evidence_embeddings_tenant_idx ON public.evidence_embeddings USING btree (tenant_id)',
     'CREATE INDEX job_runs_job_started_idx ON public.job_runs USING btree (job, started_at DESC)',
     'CREATE UNIQUE INDEX rate_buckets_pkey ON public.rate_buckets USING btree (tenant_id, toolkit)',
-    'CREATE UNIQUE INDEX idx_tasks_correlation_id ON public.tasks USING btree (correlation_id)',
+    'CREATE UNIQUE INDEX tasks_tenant_correlation_id_key ON public.tasks USING btree (tenant_id, correlation_id)',
     'CREATE INDEX idx_tasks_user_created ON public.tasks USING btree (user_id, created_at DESC)',
     'CREATE INDEX idx_tasks_status ON public.tasks USING btree (status) WHERE (status = ANY (ARRAY[''pending''::text, ''accepted''::text, ''started''::text, ''in_progress''::text]))'
   ]) d
@@ -241,7 +241,7 @@ select throws_ok(format($$insert into public.tenant_members (tenant_id, user_id,
                           values (%L, '00000000-0000-0000-0000-0000000000c1', 'admin')$$, :a),
   '23514', null, 'member roles are owner or member');
 select throws_ok(format($$insert into public.tenants (name, plan) values ('x', 'Gold Plan')$$),
-  '23514', null, 'plans are slugs');
+  '23503', null, 'a tenant''s plan is one of public.plans');
 select throws_ok(format($$insert into public.connected_accounts (tenant_id, toolkit, status)
                           values (%L, 'github', 'connected')$$, :a),
   '23514', null, 'connected account statuses are a known set');

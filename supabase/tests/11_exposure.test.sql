@@ -33,6 +33,10 @@ select p.oid, n.nspname, p.oid::regprocedure::text as signature, p.prosecdef, p.
 create temporary table api_function_allowed (signature text, rolname text, why text);
 insert into api_function_allowed values
   ('approve_envelope(uuid,text,text)', 'authenticated', 'owners decide their envelopes'),
+  ('accept_invitation(uuid)', 'authenticated', 'invitees accept their invitations'),
+  -- Every tenant policy calls these (membership checked at query time).
+  ('internal.active_tenant_id()', 'authenticated', 'tenant policies'),
+  ('internal.active_tenant_role()', 'authenticated', 'owner policies'),
   ('reject_envelope(uuid,text,text)', 'authenticated', 'owners decide their envelopes'),
   -- Postgres checks EXECUTE on functions in a CHECK constraint as the writing role; owners
   -- write guardrails. Without USAGE on internal they cannot call these by name.
@@ -136,13 +140,17 @@ select is(
          order by 1),
   '{}'::text[], 'no function is executable by anon or authenticated unless allow-listed');
 
+-- The one exception: the membership checks the policies call, which must read
+-- tenant_members whatever the caller may see (they return only the caller's own tenant and
+-- role, so they reveal nothing).
 select is(
   array(select signature from project_function
          where prosecdef and nspname <> 'public'
            and (has_function_privilege('anon', oid, 'execute')
                 or has_function_privilege('authenticated', oid, 'execute'))
+           and signature not in ('internal.active_tenant_id()', 'internal.active_tenant_role()')
          order by 1),
-  '{}'::text[], 'no SECURITY DEFINER function outside public is executable by the API roles');
+  '{}'::text[], 'no SECURITY DEFINER function outside public is executable by the API roles, but the membership checks');
 
 select is(
   array(select a.signature || ' by ' || a.rolname from api_function_allowed a

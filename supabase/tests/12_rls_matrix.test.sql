@@ -32,24 +32,43 @@ insert into matrix_caller values
 --   owner           an owner of the row's tenant
 --   self            the row's user, within the row's tenant (user_id)
 --   member_or_self  a member of the row's tenant, or the row's user (user_id)
+--   owner_or_self   an owner of the row's tenant, or the row's user (user_id)
+--   owner_or_invitee an owner of the row's tenant, or the invited user (user_id)
+--   own_row         the row's user (user_id), in any tenant or none
+--   authenticated   any signed-in user
 --   none            no end user (the service writes; functions decide)
 --   immutable       nobody, service_role included (the table rejects it: PT405)
 -- anon never reaches anything; service_role reaches everything.
 -- insert_sql: format() with %1$L = target tenant, %2$L = the caller's user id (for callers
 -- without one, the target tenant's owner); prep_sql runs as postgres first (%1$L tenant).
+-- delete_where narrows what the delete case deletes (and so what it should reach).
 create temporary table matrix_spec (
   tbl text primary key, tenant_col text,
   sel text, ins text, upd text, del text,
-  insert_sql text, update_set text, prep_sql text
+  insert_sql text, update_set text, prep_sql text, delete_where text
 );
 insert into matrix_spec values
   ('public.tenants', 'id', 'member', 'none', 'none', 'none',
    $$insert into public.tenants (name) values ('matrix tenant')$$,
    $$name = name || ' *'$$, null),
-  ('public.tenant_members', 'tenant_id', 'member_or_self', 'owner', 'owner', 'owner',
+  -- Memberships are made by accepting an invitation (or by the service), never inserted by
+  -- an end user; owners change roles and remove members, anyone may leave. The delete case
+  -- removes members only: a tenant keeps its last owner (tested in 13_functions).
+  ('public.tenant_members', 'tenant_id', 'member_or_self', 'none', 'owner', 'owner_or_self',
    $$insert into public.tenant_members (tenant_id, user_id) values (%1$L, '00000000-0000-0000-0000-0000000000c1')$$,
    $$role = role$$, null),
-  -- Every tenant has its row from its creation, and keeps it while it exists (PT405).
+  ('public.tenant_invitations', 'tenant_id', 'owner_or_invitee', 'owner', 'none',
+   'owner_or_invitee',
+   $$insert into public.tenant_invitations (tenant_id, email) values (%1$L, 'matrix-' || gen_random_uuid() || '@example.com')$$,
+   $$role = role$$, null),
+  ('public.user_settings', 'user_id', 'own_row', 'own_row', 'own_row', 'own_row',
+   $$insert into public.user_settings (user_id, active_tenant_id) values (%2$L, %1$L)
+     on conflict (user_id) do update set active_tenant_id = excluded.active_tenant_id$$,
+   $$active_tenant_id = active_tenant_id$$, null),
+  ('public.plans', 'slug', 'authenticated', 'none', 'none', 'none',
+   $$insert into public.plans (slug, name, concurrency_cap_max, max_attempts_max, trust_threshold_min, fairness_weight, task_quota_per_day, search_per_minute)
+     values ('matrix_' || substr(md5(%1$L), 1, 8), 'matrix', 1, 1, 0.5, 1, 1, 1)$$,
+   $$name = name || ' *'$$, null),
   ('public.guardrails', 'tenant_id', 'member', 'none', 'owner', 'immutable',
    $$insert into public.guardrails (tenant_id) values (%1$L)
      on conflict (tenant_id) do update set trust_threshold = excluded.trust_threshold$$,
@@ -108,6 +127,7 @@ insert into matrix_spec values
   ('public.audit_log', 'tenant_id', 'member', 'none', 'immutable', 'immutable',
    $$insert into public.audit_log (tenant_id, actor_type, category) values (%1$L, 'job', 'matrix')$$,
    $$payload = payload || '{"matrix": true}'$$, null);
+update matrix_spec set delete_where = $$role = 'member'$$ where tbl = 'public.tenant_members';
 
 create temporary table matrix_op (ord int, op text);
 insert into matrix_op values
@@ -122,7 +142,10 @@ declare
 begin
   if p_rule = 'immutable' then return 'false'; end if;
   if c.role = 'service_role' then return 'true'; end if;
-  if c.role <> 'authenticated' or c.tenant is null and p_rule <> 'member_or_self' then
+  if c.role <> 'authenticated'
+     or c.tenant is null
+        and p_rule not in ('member_or_self', 'owner_or_self', 'owner_or_invitee', 'own_row',
+                           'authenticated') then
     return 'false';
   end if;
   return case p_rule
@@ -130,6 +153,12 @@ begin
     when 'owner' then case when c.tenant_role = 'owner' then own_tenant else 'false' end
     when 'self' then format('(%s and user_id = %L::uuid)', own_tenant, c.uid)
     when 'member_or_self' then format('(%s or user_id = %L::uuid)', own_tenant, c.uid)
+    when 'owner_or_self' then format('(%s or user_id = %L::uuid)',
+      case when c.tenant_role = 'owner' then own_tenant else 'false' end, c.uid)
+    when 'owner_or_invitee' then format('(%s or user_id = %L::uuid)',
+      case when c.tenant_role = 'owner' then own_tenant else 'false' end, c.uid)
+    when 'own_row' then format('user_id = %L::uuid', c.uid)
+    when 'authenticated' then 'true'
     when 'none' then 'false'
   end;
 end
@@ -221,6 +250,7 @@ begin
                                where tenant_id = v_target and role = 'owner'
                                order by created_at limit 1));
     v_allowed := c.role = 'service_role'
+                 or (c.role = 'authenticated' and s.ins = 'own_row' and c.uid is not null)
                  or (c.role = 'authenticated' and c.tenant = v_target
                      and (s.ins in ('member', 'self')
                           or (s.ins = 'owner' and c.tenant_role = 'owner')));
@@ -248,6 +278,9 @@ begin
 
   v_pred := pg_temp.reach(case p_op when 'select' then s.sel when 'update' then s.upd
                                     else s.del end, s.tenant_col, c);
+  if p_op = 'delete' and s.delete_where is not null then
+    v_pred := format('(%s and %s)', v_pred, s.delete_where);
+  end if;
   v_expected := pg_temp.count_where(s.tbl, v_pred);
   v_before := pg_temp.rows_outside(s.tbl, v_pred);
   begin
@@ -262,7 +295,7 @@ begin
       execute format('update %s set %s', s.tbl, s.update_set);
       get diagnostics v_got = row_count;
     else
-      execute format('delete from %s', s.tbl);
+      execute format('delete from %s where %s', s.tbl, coalesce(s.delete_where, 'true'));
       get diagnostics v_got = row_count;
     end if;
     perform set_config('role', 'none', true);
@@ -270,6 +303,11 @@ begin
     raise exception using errcode = 'ZZ999';
   exception
     when sqlstate 'ZZ999' then null;
+    when sqlstate '42501' then
+      -- No privilege for the statement at all (a column grant, say): it reached no row.
+      if v_expected = 0 then v_got := 0; v_after := v_before;
+      else v_error := sqlstate || ' ' || sqlerrm;
+      end if;
     when sqlstate 'PT405' then
       -- An immutable table rejected the statement: it reached (changed) no row.
       if v_pred = 'false' and (case p_op when 'update' then s.upd else s.del end) = 'immutable'
@@ -339,7 +377,8 @@ select is(
   array(select s.tbl || ' of ' || t.name from matrix_spec s
           cross join (values ('A', '00000000-0000-0000-0000-00000000000a'),
                              ('B', '00000000-0000-0000-0000-00000000000b')) as t (name, id)
-         where pg_temp.count_where(s.tbl, format('%I = %L::uuid', s.tenant_col, t.id)) = 0
+         where s.tenant_col in ('tenant_id', 'id')
+           and pg_temp.count_where(s.tbl, format('%I = %L::uuid', s.tenant_col, t.id)) = 0
          order by 1),
   '{}'::text[], 'the seed has rows of both tenants in every table');
 

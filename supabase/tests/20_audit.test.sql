@@ -282,7 +282,7 @@ select is(
      join pg_class c on c.oid = g.tgrelid
     where g.tgname = 'audit_change' and g.tgfoid = 'internal.audit_row_change()'::regprocedure),
   array['approvals', 'connected_accounts', 'edits', 'grades', 'guardrails', 'objectives',
-        'tenant_members', 'tenants'],
+        'plans', 'tenant_invitations', 'tenant_members', 'tenants'],
   'every configuration and decision table is audited');
 
 -- --- policy DDL ---------------------------------------------------------------------------

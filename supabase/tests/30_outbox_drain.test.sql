@@ -4,11 +4,12 @@
 begin;
 select plan(45);
 
--- Three tenants: t1 cap 1, t2 cap 2, t3 no guardrails row (default cap 1).
-insert into public.tenants (id, name) values
-  ('30000000-0000-0000-0000-000000000001', 'outbox t1'),
-  ('30000000-0000-0000-0000-000000000002', 'outbox t2'),
-  ('30000000-0000-0000-0000-000000000003', 'outbox t3');
+-- Three tenants: t1 cap 1, t2 cap 2, t3 the default cap 1 (enterprise: a later case raises
+-- the caps beyond the free plan's).
+insert into public.tenants (id, name, plan) values
+  ('30000000-0000-0000-0000-000000000001', 'outbox t1', 'enterprise'),
+  ('30000000-0000-0000-0000-000000000002', 'outbox t2', 'enterprise'),
+  ('30000000-0000-0000-0000-000000000003', 'outbox t3', 'enterprise');
 update public.guardrails g set concurrency_cap = c.cap
   from (values ('30000000-0000-0000-0000-000000000001'::uuid, 1),
                ('30000000-0000-0000-0000-000000000002'::uuid, 2)) as c (tenant, cap)

@@ -126,8 +126,13 @@ select case when g <= 300 then :tb else :ta end::uuid, 'evidence', 'iso-' || g, 
           from generate_series(1, 384) d)::extensions.vector)
 from generate_series(1, 320) g;
 
+-- A member of A (policies check the membership at query time, not just the token).
+insert into auth.users (id, aud, role, email)
+values ('e5000000-00aa-0000-0000-000000000001', 'authenticated', 'authenticated', 'embed-a@example.com');
+insert into public.tenant_members (tenant_id, user_id, role)
+values (:ta, 'e5000000-00aa-0000-0000-000000000001', 'member');
 set local role authenticated;
-select set_config('request.jwt.claims', json_build_object('sub', gen_random_uuid(), 'role', 'authenticated',
+select set_config('request.jwt.claims', json_build_object('sub', 'e5000000-00aa-0000-0000-000000000001', 'role', 'authenticated',
                   'tenant_id', :ta::text, 'tenant_role', 'member')::text, true);
 set local enable_seqscan = off;
 set local enable_sort = off;

@@ -27,7 +27,8 @@ export interface TenantOpts {
 /** A tenant with guardrails, an active GitHub account (all scopes) and A's GitHub tools. */
 export async function makeTenant(sql: postgres.Sql, opts: TenantOpts = {}): Promise<string> {
   const id = crypto.randomUUID();
-  await sql`insert into public.tenants (id, name) values (${id}, 'outbox-drain test')`;
+  // Enterprise: the tests set caps and attempts the free plan would refuse.
+  await sql`insert into public.tenants (id, name, plan) values (${id}, 'outbox-drain test', 'enterprise')`;
   await sql`
     update public.guardrails
        set concurrency_cap = ${opts.cap ?? 50},

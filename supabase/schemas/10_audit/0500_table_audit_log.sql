@@ -43,7 +43,7 @@ revoke truncate, references, trigger on public.audit_log from anon, authenticate
 -- postgres, which bypasses RLS).
 create policy audit_log_select_member on public.audit_log
   for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));
 
 -- Retention: the only way rows leave. RLS lets the retention role read, delete and add
 -- its own rows; the immutability trigger lets its DELETE through.

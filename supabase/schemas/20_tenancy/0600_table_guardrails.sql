@@ -42,12 +42,12 @@ comment on column public.guardrails.drift_webhook_url is
 revoke truncate, references, trigger on public.guardrails from anon, authenticated;
 alter table public.guardrails enable row level security;
 create policy guardrails_select_member on public.guardrails for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));
 create policy guardrails_update_owner on public.guardrails for update to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-         and ((select auth.jwt()) ->> 'tenant_role') = 'owner')
-  with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-              and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  using (tenant_id = (select internal.active_tenant_id())
+         and (select internal.active_tenant_role()) = 'owner')
+  with check (tenant_id = (select internal.active_tenant_id())
+              and (select internal.active_tenant_role()) = 'owner');
 
 -- Every tenant has its row from the moment it exists: its column defaults are the guardrail
 -- defaults, written nowhere else.
@@ -91,3 +91,74 @@ comment on function internal.guardrails_keep_while_tenant() is
   'BEFORE DELETE trigger on guardrails: refuses (PT405) to delete the row of a tenant that still exists, so every tenant always has its rules.';
 create trigger guardrails_keep_while_tenant before delete on public.guardrails
   for each row execute function internal.guardrails_keep_while_tenant();
+
+-- Owners choose within their plan: the cap, every tier's attempts and the trust threshold
+-- must sit inside public.plans' limits for the tenant's plan. Checked on every write (the
+-- service's too: the plan is the contract); a plan change brings the row inside the new
+-- limits (guardrails_follow_plan).
+create function internal.guardrails_within_plan() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  p public.plans;
+  v_tier text;
+begin
+  select pl.* into p from public.plans pl
+    join public.tenants t on t.plan = pl.slug
+   where t.id = new.tenant_id;
+  if not found then
+    return new; -- the tenant is being created in this statement; its plan row exists (FK)
+  end if;
+  if new.concurrency_cap > p.concurrency_cap_max then
+    raise exception 'guardrails.concurrency_cap % is above the % plan''s limit of %',
+      new.concurrency_cap, p.slug, p.concurrency_cap_max
+      using errcode = '23514', column = 'concurrency_cap';
+  end if;
+  if new.trust_threshold < p.trust_threshold_min then
+    raise exception 'guardrails.trust_threshold % is below the % plan''s floor of %',
+      new.trust_threshold, p.slug, p.trust_threshold_min
+      using errcode = '23514', column = 'trust_threshold';
+  end if;
+  select t.key into v_tier from jsonb_each(new.max_attempts) as t (key, value)
+   where (t.value::text)::numeric > p.max_attempts_max limit 1;
+  if v_tier is not null then
+    raise exception 'guardrails.max_attempts.% % is above the % plan''s limit of %',
+      v_tier, new.max_attempts ->> v_tier, p.slug, p.max_attempts_max
+      using errcode = '23514', column = 'max_attempts';
+  end if;
+  return new;
+end
+$$;
+revoke execute on function internal.guardrails_within_plan() from public;
+comment on function internal.guardrails_within_plan() is
+  'BEFORE INSERT/UPDATE trigger on guardrails: concurrency_cap, every max_attempts tier and trust_threshold must be within the tenant''s plan (23514 naming the field and the limit). SECURITY DEFINER: it reads the tenant''s plan whatever the writer may read.';
+create trigger guardrails_within_plan before insert or update on public.guardrails
+  for each row execute function internal.guardrails_within_plan();
+
+create function internal.guardrails_follow_plan() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.guardrails g
+     set concurrency_cap = least(g.concurrency_cap, p.concurrency_cap_max),
+         trust_threshold = greatest(g.trust_threshold, p.trust_threshold_min),
+         max_attempts = (select jsonb_object_agg(a.key, least((a.value::text)::int,
+                                                              p.max_attempts_max))
+                           from jsonb_each(g.max_attempts) as a (key, value))
+    from new_rows n
+    join old_rows o on o.id = n.id
+    join public.plans p on p.slug = n.plan
+   where g.tenant_id = n.id and n.plan is distinct from o.plan;
+  return null;
+end
+$$;
+revoke execute on function internal.guardrails_follow_plan() from public;
+comment on function internal.guardrails_follow_plan() is
+  'AFTER UPDATE statement trigger on tenants: a tenant moved to another plan has its guardrails brought inside the new plan''s limits (cap and attempts lowered, trust threshold raised).';
+create trigger guardrails_follow_plan after update on public.tenants
+  referencing old table as old_rows new table as new_rows for each statement
+  execute function internal.guardrails_follow_plan();

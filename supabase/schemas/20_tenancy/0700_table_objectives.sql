@@ -7,7 +7,9 @@ create table public.objectives (
   horizon text,
   summary text,
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- Tasks reference (tenant_id, id): an objective of another tenant cannot be named.
+  constraint objectives_tenant_id_id_key unique (tenant_id, id)
 );
 create index objectives_tenant_metric_idx on public.objectives (tenant_id, metric);
 create trigger touch_updated_at before update on public.objectives
@@ -30,15 +32,15 @@ revoke truncate, references, trigger on public.objectives from anon, authenticat
 alter table public.objectives enable row level security;
 -- Tenant configuration: owners write, members read.
 create policy objectives_select_member on public.objectives for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));
 create policy objectives_insert_owner on public.objectives for insert to authenticated
-  with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-              and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  with check (tenant_id = (select internal.active_tenant_id())
+              and (select internal.active_tenant_role()) = 'owner');
 create policy objectives_update_owner on public.objectives for update to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-         and ((select auth.jwt()) ->> 'tenant_role') = 'owner')
-  with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-              and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  using (tenant_id = (select internal.active_tenant_id())
+         and (select internal.active_tenant_role()) = 'owner')
+  with check (tenant_id = (select internal.active_tenant_id())
+              and (select internal.active_tenant_role()) = 'owner');
 create policy objectives_delete_owner on public.objectives for delete to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-         and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  using (tenant_id = (select internal.active_tenant_id())
+         and (select internal.active_tenant_role()) = 'owner');

@@ -36,18 +36,18 @@ alter table public.connected_accounts enable row level security;
 -- Tenant configuration: owners write, members read.
 create policy connected_accounts_select_member on public.connected_accounts for select
   to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));
 create policy connected_accounts_insert_owner on public.connected_accounts for insert
   to authenticated
-  with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-              and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  with check (tenant_id = (select internal.active_tenant_id())
+              and (select internal.active_tenant_role()) = 'owner');
 create policy connected_accounts_update_owner on public.connected_accounts for update
   to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-         and ((select auth.jwt()) ->> 'tenant_role') = 'owner')
-  with check (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-              and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  using (tenant_id = (select internal.active_tenant_id())
+         and (select internal.active_tenant_role()) = 'owner')
+  with check (tenant_id = (select internal.active_tenant_id())
+              and (select internal.active_tenant_role()) = 'owner');
 create policy connected_accounts_delete_owner on public.connected_accounts for delete
   to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid
-         and ((select auth.jwt()) ->> 'tenant_role') = 'owner');
+  using (tenant_id = (select internal.active_tenant_id())
+         and (select internal.active_tenant_role()) = 'owner');

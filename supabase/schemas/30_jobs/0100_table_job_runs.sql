@@ -34,4 +34,4 @@ revoke truncate, references, trigger on public.job_runs from anon, authenticated
 alter table public.job_runs enable row level security;
 -- tenant_id = claim is never true for NULL tenants: all-tenant runs stay service-only.
 create policy job_runs_select_member on public.job_runs for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

@@ -26,4 +26,4 @@ comment on column public.rate_buckets.updated_at is 'Last change, maintained by 
 revoke truncate, references, trigger on public.rate_buckets from anon, authenticated;
 alter table public.rate_buckets enable row level security;
 create policy rate_buckets_select_member on public.rate_buckets for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

@@ -61,4 +61,4 @@ comment on column public.tool_catalog.updated_at is 'Last change, maintained by 
 revoke truncate, references, trigger on public.tool_catalog from anon, authenticated;
 alter table public.tool_catalog enable row level security;
 create policy tool_catalog_select_member on public.tool_catalog for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

@@ -25,4 +25,4 @@ comment on column public.catalog_audit.created_at is 'When the snapshot was take
 revoke truncate, references, trigger on public.catalog_audit from anon, authenticated;
 alter table public.catalog_audit enable row level security;
 create policy catalog_audit_select_member on public.catalog_audit for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

@@ -31,6 +31,8 @@ create table public.outbox (
   -- Idempotency key per tenant. Not global: a global unique index would tell one tenant
   -- that another already used an id.
   constraint outbox_tenant_external_id_key unique (tenant_id, external_id),
+  -- What references an envelope names its tenant too, so it cannot point across tenants.
+  constraint outbox_tenant_id_id_key unique (tenant_id, id),
   -- A running envelope is always under a lease, so an expired lease can be reclaimed.
   constraint outbox_running_has_lease
     check (status <> 'running' or (lease_token is not null and lease_expires_at is not null))
@@ -80,4 +82,4 @@ comment on column public.outbox.completed_at is 'When the envelope reached a fin
 revoke truncate, references, trigger on public.outbox from anon, authenticated;
 alter table public.outbox enable row level security;
 create policy outbox_select_member on public.outbox for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

@@ -71,4 +71,4 @@ comment on column public.outbox_dlq.reason is
 revoke truncate, references, trigger on public.outbox_dlq from anon, authenticated;
 alter table public.outbox_dlq enable row level security;
 create policy outbox_dlq_select_member on public.outbox_dlq for select to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

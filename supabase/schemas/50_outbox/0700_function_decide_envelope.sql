@@ -4,7 +4,8 @@
 -- Approval decisions. The public functions are SECURITY DEFINER because owners may not
 -- write outbox or approvals directly; this one does the work and the permission check.
 -- The caller is the role the session switched to (PostgREST: set local role), not the
--- definer: authenticated callers must own the envelope's tenant per their JWT; other
+-- definer: authenticated callers must own the envelope's tenant (their token's tenant, while
+-- they are an owner there: internal.active_tenant_id / active_tenant_role); other
 -- callers reach this only through EXECUTE, granted to service_role (and held by postgres).
 create function internal.decide_envelope(
   p_envelope_id uuid,
@@ -18,16 +19,15 @@ as $$
 declare
   v_caller text := coalesce(nullif(current_setting('role', true), 'none'), session_user);
   v_end_user boolean := v_caller in ('anon', 'authenticated');
-  v_claims jsonb := coalesce(auth.jwt(), '{}');
   v_env public.outbox;
 begin
   select * into v_env from public.outbox where id = p_envelope_id for update;
   -- An end user learns nothing about other tenants' envelopes: "not found" either way.
   if not found
-     or (v_end_user and v_env.tenant_id is distinct from (v_claims ->> 'tenant_id')::uuid) then
+     or (v_end_user and v_env.tenant_id is distinct from internal.active_tenant_id()) then
     raise exception 'envelope % not found', p_envelope_id using errcode = 'PT404';
   end if;
-  if v_end_user and (v_claims ->> 'tenant_role') is distinct from 'owner' then
+  if v_end_user and internal.active_tenant_role() is distinct from 'owner' then
     raise exception 'only an owner of the tenant may approve or reject its envelopes'
       using errcode = '42501';
   end if;

@@ -52,4 +52,4 @@ revoke truncate, references, trigger on public.evidence_embeddings from anon, au
 alter table public.evidence_embeddings enable row level security;
 create policy evidence_embeddings_select_member on public.evidence_embeddings for select
   to authenticated
-  using (tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+  using (tenant_id = (select internal.active_tenant_id()));

@@ -5,7 +5,7 @@ create table public.tasks (
   id uuid primary key default gen_random_uuid(),
   tenant_id uuid not null references public.tenants (id) on delete cascade,
   user_id uuid not null references auth.users (id) on delete cascade,
-  objective_id uuid references public.objectives (id) on delete set null,
+  objective_id uuid,
   correlation_id text not null check (btrim(correlation_id) <> ''),
   mandate text not null check (btrim(mandate) <> ''),
   status text not null default 'pending'
@@ -18,9 +18,13 @@ create table public.tasks (
   evidence jsonb not null default '[]' check (jsonb_typeof(evidence) = 'array'),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint idx_tasks_correlation_id unique (correlation_id)
+  -- Unique per tenant, not globally as seed 004 has it: a global key would tell one tenant
+  -- which ids another uses, and let it reserve them.
+  constraint tasks_tenant_correlation_id_key unique (tenant_id, correlation_id),
+  constraint tasks_objective_fkey foreign key (tenant_id, objective_id)
+    references public.objectives (tenant_id, id) on delete set null (objective_id)
 );
--- Seed 004's indexes (idx_tasks_correlation_id is the unique constraint above). Its
+-- Seed 004's indexes (its idx_tasks_correlation_id is the per-tenant unique key above). Its
 -- idx_tasks_user_id on (user_id) alone is left out: this one serves every lookup by user
 -- (and the cascade from auth.users) as well.
 create index idx_tasks_user_created on public.tasks (user_id, created_at desc);
@@ -28,7 +32,8 @@ create index idx_tasks_user_created on public.tasks (user_id, created_at desc);
 create index idx_tasks_status on public.tasks (status)
   where status in ('pending', 'accepted', 'started', 'in_progress');
 create index tasks_tenant_created_idx on public.tasks (tenant_id, created_at desc);
-create index tasks_objective_idx on public.tasks (objective_id) where objective_id is not null;
+create index tasks_objective_idx on public.tasks (objective_id, tenant_id)
+  where objective_id is not null;
 create trigger touch_updated_at before update on public.tasks
   for each row execute function internal.touch_updated_at();
 
@@ -38,7 +43,7 @@ comment on column public.tasks.id is 'Task id.';
 comment on column public.tasks.tenant_id is 'The tenant the task runs in.';
 comment on column public.tasks.user_id is 'The user who asked (auth.users); removing the user removes their tasks.';
 comment on column public.tasks.objective_id is 'The objective it works towards, if any.';
-comment on column public.tasks.correlation_id is 'Id shared with the gateway and workers for this task; globally unique.';
+comment on column public.tasks.correlation_id is 'Id shared with the gateway and workers for this task; unique within the tenant.';
 comment on column public.tasks.mandate is 'What the user asked for, in their words.';
 comment on column public.tasks.status is 'pending, accepted, started, in_progress, completed, error or cancelled.';
 comment on column public.tasks.max_ticks is 'Most agent loop iterations allowed (> 0).';
@@ -53,15 +58,15 @@ revoke truncate, references, trigger on public.tasks from anon, authenticated;
 alter table public.tasks enable row level security;
 create policy tasks_select_own on public.tasks for select to authenticated
   using (user_id = (select auth.uid())
-         and tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+         and tenant_id = (select internal.active_tenant_id()));
 create policy tasks_insert_own on public.tasks for insert to authenticated
   with check (user_id = (select auth.uid())
-              and tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+              and tenant_id = (select internal.active_tenant_id()));
 create policy tasks_update_own on public.tasks for update to authenticated
   using (user_id = (select auth.uid())
-         and tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid)
+         and tenant_id = (select internal.active_tenant_id()))
   with check (user_id = (select auth.uid())
-              and tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+              and tenant_id = (select internal.active_tenant_id()));
 create policy tasks_delete_own on public.tasks for delete to authenticated
   using (user_id = (select auth.uid())
-         and tenant_id = ((select auth.jwt()) ->> 'tenant_id')::uuid);
+         and tenant_id = (select internal.active_tenant_id()));
