@@ -6,7 +6,7 @@
 // spread over 20 tenants with concurrency_cap 24. Each level runs one drain invocation in a
 // process of its own (supabase/functions/outbox-drain/drain_worker.ts), which reports its CPU
 // time; the CPU of an idle invocation (start-up, nothing to claim) is subtracted.
-// graphile-worker and pg-boss are NOT run here (see README.md (outbox-drain)).
+// graphile-worker and pg-boss are NOT run here (see docs/outbox-drain.md, "Peers").
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import type { BenchContext } from "./main.ts";

@@ -4,7 +4,7 @@
 // error codes are GoTrue's (both error shapes, chosen by X-Supabase-Api-Version). Access
 // tokens carry GoTrue's claims, pass through the project's Custom Access Token Hook (from
 // supabase/config.toml) and are signed ES256 with the stack's key. State lives in hosted's
-// auth tables (stack/sql/auth_schema.sql). Not served: see README "Auth stand-in".
+// auth tables (stack/sql/auth_schema.sql). Not served: see docs/local-stack.md "Auth stand-in".
 import postgres from "postgres";
 import { SignJWT } from "jose";
 import { join } from "node:path";
