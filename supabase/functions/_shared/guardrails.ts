@@ -27,6 +27,7 @@
 //   end.
 // * Quiet hours covering the whole week never end; the deferral then stops at the first
 //   occurrence end at least 7 days ahead and says so, so that the envelope is looked at again.
+import { formatLocal, instantOf, isoWeekday, isValidTimeZone, localDay } from "./zoned_time.ts";
 
 export type RiskTier = "low" | "medium" | "high";
 
@@ -100,9 +101,7 @@ export type GuardrailDecision =
   | { kind: "deny"; code: DenyCode; reason: string };
 
 const RISK_TIERS: readonly RiskTier[] = ["low", "medium", "high"];
-const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
-const DAY = 24 * 60 * MINUTE;
+const DAY = 24 * 60 * 60_000;
 // Past this, quiet hours are taken to cover the whole week (see the header).
 const QUIET_HORIZON = 7 * DAY;
 
@@ -357,49 +356,7 @@ function parseDays(value: unknown, field: string): number[] {
 }
 
 // ---------------------------------------------------------------------------------------
-// Time zone arithmetic on Intl.DateTimeFormat
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/**
- * Names the tz database ships besides zones. Postgres lists them in pg_timezone_names;
- * Intl rejects most of them. internal.is_valid_time_zone (SQL) refuses the same names.
- */
-const notAZone = /^(posix\/|posixrules$|localtime$|Factory$)/;
-
-/**
- * A time zone quiet hours may name: not one of the tz database's non-zones, and known to this
- * runtime's Intl (the Edge Runtime's only time zone database). The SQL check applies the
- * first half and asks Postgres for the second; a test compares the two over every name
- * Postgres knows.
- */
-export function isValidTimeZone(name: string): boolean {
-  if (notAZone.test(name)) return false;
-  try {
-    formatterFor(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Argument checks and row parsing
 
 function checkTimeZone(value: unknown, field: string): string {
   if (typeof value !== "string" || value === "") {
@@ -410,85 +367,6 @@ function checkTimeZone(value: unknown, field: string): string {
   }
   return value;
 }
-
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function wallClock(ms: number, tz: string): WallClock {
-  const wall: WallClock = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const part of formatterFor(tz).formatToParts(ms)) {
-    if (part.type in wall) wall[part.type as keyof WallClock] = Number(part.value);
-  }
-  if (wall.hour === 24) wall.hour = 0; // engines that ignore hourCycle write midnight as 24
-  return wall;
-}
-
-// Date.UTC maps years 0..99 to 19xx; setUTCFullYear does not.
-function utcMs(w: WallClock): number {
-  const d = new Date(0);
-  d.setUTCFullYear(w.year, w.month - 1, w.day);
-  d.setUTCHours(w.hour, w.minute, w.second, 0);
-  return d.getTime();
-}
-
-/** Local time minus UTC at the instant `ms`, in ms (Berlin in summer: +2 h). */
-function offsetAt(ms: number, tz: string): number {
-  const whole = Math.floor(ms / SECOND) * SECOND;
-  return utcMs(wallClock(whole, tz)) - whole;
-}
-
-/** The local date at `ms`, as days since 1970-01-01. */
-function localDay(ms: number, tz: string): number {
-  return Math.floor((ms + offsetAt(ms, tz)) / DAY);
-}
-
-function isoWeekday(day: number): number {
-  return ((((day + 3) % 7) + 7) % 7) + 1; // 1970-01-01 was a Thursday (4)
-}
-
-/**
- * The instant the local clock reads `minute` minutes after midnight on local date `day`:
- * the earlier one when it reads that twice, the end of the gap when it never does.
- */
-function instantOf({ day, minute }: { day: number; minute: number }, tz: string): number {
-  const wall = day * DAY + minute * MINUTE; // the wall-clock reading, written as if UTC
-  // Offsets a day either side: DST transitions are months apart, so these two are the only
-  // offsets in force around `wall`.
-  const before = offsetAt(wall - DAY, tz);
-  const after = offsetAt(wall + DAY, tz);
-  let earliest = Infinity;
-  for (const offset of before === after ? [before] : [before, after]) {
-    const t = wall - offset;
-    if (offsetAt(t, tz) === offset && t < earliest) earliest = t;
-  }
-  if (earliest !== Infinity) return earliest;
-  if (after <= before) return wall - before; // no forward jump in sight; cannot happen in tzdb
-  // Spring forward: the clock jumps from before `wall` to after it. Binary-search the jump to
-  // the second: offset(lo) is `before`, offset(hi) is not.
-  let lo = wall - after;
-  let hi = wall - before;
-  while (hi - lo > SECOND) {
-    const mid = lo + Math.floor((hi - lo) / (2 * SECOND)) * SECOND;
-    if (offsetAt(mid, tz) === before) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-function formatLocal(ms: number, tz: string): string {
-  const w = wallClock(ms, tz);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}`;
-}
-
-// ---------------------------------------------------------------------------------------
-// Argument checks and row parsing
 
 function describe(value: unknown): string {
   if (value === null) return "null";
