@@ -1,6 +1,8 @@
 // fast-check arbitraries for the calendar properties (zoned time, quiet hours): zones with DST,
-// odd offsets and odd shifts, instants clustered around their transitions, times of day.
+// odd offsets and odd shifts, instants clustered around their transitions, times of day,
+// quiet-hours windows as stored.
 import fc from "fast-check";
+import type { QuietHours, QuietWindow } from "./quiet_hours.ts";
 
 export const ZONES = [
   "UTC",
@@ -39,3 +41,24 @@ export const minutesOfDay: fc.Arbitrary<number> = fc.oneof(
   fc.integer({ min: 0, max: 95 }).map((q) => q * 15),
   fc.integer({ min: 0, max: 1439 }),
 );
+
+const hhmm = minutesOfDay.map((m) =>
+  `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`
+);
+
+export const windows: fc.Arbitrary<QuietWindow[]> = fc.array(
+  fc.record(
+    {
+      start: hhmm,
+      end: hhmm,
+      days: fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { maxLength: 7 }),
+    },
+    { requiredKeys: ["start", "end"] },
+  ),
+  { maxLength: 4 },
+);
+
+export const quietHours: fc.Arbitrary<QuietHours> = fc.record({
+  timezone: fc.constantFrom(...ZONES),
+  windows,
+});

@@ -28,9 +28,9 @@ import {
   evaluateGuardrails,
   type GuardrailConfig,
   type GuardrailDecision,
-  parseGuardrailConfig,
   type RiskTier,
 } from "../_shared/guardrails.ts";
+import { parseGuardrailConfig } from "../_shared/guardrail_config.ts";
 import { hasValidator, validateArguments } from "./validate.ts";
 
 export const slug = "outbox-drain";
