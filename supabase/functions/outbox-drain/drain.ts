@@ -216,10 +216,8 @@ async function loadRules(sql: Sql, tenants: string[]): Promise<Map<string, Tenan
   const out = new Map<string, TenantRules>();
   for (const r of rows) {
     try {
-      out.set(r.tenant_id, {
-        config: parseGuardrailConfig(r),
-        maxAttempts: r.max_attempts as Record<RiskTier, number>,
-      });
+      const config = parseGuardrailConfig(r);
+      out.set(r.tenant_id, { config, maxAttempts: config.maxAttempts });
     } catch (err) {
       out.set(r.tenant_id, { config: err as Error });
     }
