@@ -3,7 +3,7 @@
 // Edge Runtime's only one). A zone one accepts and the other refuses made every envelope of
 // the tenant be released and claimed again at once.
 import assert from "node:assert/strict";
-import { isValidTimeZone } from "../supabase/functions/_shared/guardrails.ts";
+import { isValidTimeZone } from "../supabase/functions/_shared/zoned_time.ts";
 import { connect, env } from "../stack/testing.ts";
 
 Deno.test("time zones: SQL and TypeScript agree on every name Postgres knows", async () => {

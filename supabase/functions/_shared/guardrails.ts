@@ -1,4 +1,5 @@
-// Tenant guardrails: whether an envelope (one tool call an agent wants to make) may run now.
+// Tenant guardrails: whether an envelope (one tool call an agent wants to make) may run now,
+// under a config parseGuardrailConfig (guardrail_config.ts) has already parsed.
 //
 // evaluateGuardrails answers in a fixed order, so that the answer an operator sees is the
 // one that would still stand after fixing everything else:
@@ -7,53 +8,15 @@
 //    on `now`.
 // 2. needs_approval: a human must look first (risk tier, low trust). Skipped once a human
 //    approved the envelope, and for reads, which change nothing.
-// 3. defer: quiet hours; the answer names the instant the quiet period ends.
+// 3. defer: quiet hours (their rules are in quiet_hours.ts); the answer names the instant the
+//    quiet period ends.
 // 4. allow.
-//
-// Quiet hours are wall-clock windows in the tenant's time zone, turned into real instants
-// with Intl.DateTimeFormat (the only time zone database the Edge Runtime has):
-// * A window occurrence belongs to the local date it starts on; `days` filters on that date's
-//   ISO weekday, so a Friday 22:00–06:00 window covers Saturday early morning. An empty `days`
-//   list matches no day (the window is off); a missing one matches every day.
-// * end < start crosses midnight; end == start is a whole wall-clock day (23 or 25 real hours
-//   across a DST change).
-// * A wall-clock time that does not exist (spring forward) means the first instant after the
-//   gap, i.e. the moment of the transition: a window ending at 02:30 in Berlin on 29 March 2026
-//   ends at 03:00 CEST. A time that exists twice (fall back) means its EARLIER occurrence, for
-//   starts and ends alike (what Temporal calls "compatible"), so a window ending at 02:30 on
-//   25 October 2026 ends at 02:30 CEST and the repeated 02:00–02:30 CET is outside it. Each
-//   occurrence is then a half-open interval of instants [start, end), and `now` is quiet when
-//   it lies in one. Windows that overlap or touch form one quiet period; deferral runs to its
-//   end.
-// * Quiet hours covering the whole week never end; the deferral then stops at the first
-//   occurrence end at least 7 days ahead and says so, so that the envelope is looked at again.
+import { type GuardrailConfig, RISK_TIERS, type RiskTier } from "./guardrail_config.ts";
+import { quietPeriodEnd } from "./quiet_hours.ts";
+import { formatLocal } from "./zoned_time.ts";
 
-export type RiskTier = "low" | "medium" | "high";
-
-/** "HH:MM" local times; days = ISO weekdays (1 = Monday … 7 = Sunday) of the window's start. */
-export interface QuietWindow {
-  start: string;
-  end: string;
-  days?: number[];
-}
-
-export interface QuietHours {
-  /** IANA time zone name, e.g. "Europe/Berlin". */
-  timezone: string;
-  windows: QuietWindow[];
-}
-
-export interface GuardrailConfig {
-  quietHours: QuietHours;
-  /** 0..1; envelopes whose trust score is below it need approval. */
-  trustThreshold: number;
-  /** null = every toolkit. */
-  allowedToolkits: string[] | null;
-  /** Tenant-level grant; null = no tenant restriction. */
-  allowedScopes: string[] | null;
-  requireEvidence: boolean;
-  approvalRiskTiers: RiskTier[];
-}
+// The decision's input names these; callers may take them from here.
+export type { GuardrailConfig, RiskTier };
 
 export interface EnvelopeFacts {
   toolkit: string;
@@ -98,13 +61,6 @@ export type GuardrailDecision =
   | { kind: "defer"; until: Date; reason: string }
   | { kind: "needs_approval"; reason: string }
   | { kind: "deny"; code: DenyCode; reason: string };
-
-const RISK_TIERS: readonly RiskTier[] = ["low", "medium", "high"];
-const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
-const DAY = 24 * 60 * MINUTE;
-// Past this, quiet hours are taken to cover the whole week (see the header).
-const QUIET_HORIZON = 7 * DAY;
 
 /** Decides whether the envelope may run at `now`. Pure: same input, same decision. */
 export function evaluateGuardrails(input: GuardrailInput, now: Date): GuardrailDecision {
@@ -170,7 +126,7 @@ export function evaluateGuardrails(input: GuardrailInput, now: Date): GuardrailD
     if (reasons.length > 0) return { kind: "needs_approval", reason: sentence(reasons) };
   }
 
-  const quiet = quietPeriodEnd(config.quietHours, { nowMs, field: "guardrails.quietHours" });
+  const quiet = quietPeriodEnd(config.quietHours, nowMs);
   if (quiet !== null) {
     const { timezone } = config.quietHours;
     const local = `${formatLocal(quiet.end, timezone)} ${timezone}`;
@@ -183,38 +139,6 @@ export function evaluateGuardrails(input: GuardrailInput, now: Date): GuardrailD
     };
   }
   return { kind: "allow" };
-}
-
-/**
- * End of the quiet period containing `now` (overlapping and touching windows merged), or null
- * when `now` is outside quiet hours. For quiet hours covering the whole week, the first window
- * end at least 7 days ahead.
- */
-export function quietHoursEnd(quietHours: QuietHours, now: Date): Date | null {
-  const quiet = quietPeriodEnd(quietHours, { nowMs: checkNow(now), field: "quietHours" });
-  return quiet === null ? null : new Date(quiet.end);
-}
-
-/**
- * Maps a public.guardrails row (snake_case, as postgres.js returns it: numeric columns may be
- * strings) to a GuardrailConfig. Columns this module does not use (max_attempts,
- * concurrency_cap, ids) are ignored. Throws TypeError/RangeError naming the bad field.
- */
-export function parseGuardrailConfig(row: unknown): GuardrailConfig {
-  if (row === null || typeof row !== "object" || Array.isArray(row)) {
-    throw new TypeError(`guardrails row must be an object, got ${describe(row)}`);
-  }
-  const r = row as Record<string, unknown>;
-  return {
-    quietHours: parseQuietHours(r.quiet_hours, "quiet_hours"),
-    trustThreshold: parseThreshold(r.trust_threshold, "trust_threshold"),
-    // A missing column is an error, not "no restriction": a query that forgot to select
-    // allowed_scopes must not lift the tenant's scope limits.
-    allowedToolkits: parseNullableStrings(r.allowed_toolkits, "allowed_toolkits"),
-    allowedScopes: parseNullableStrings(r.allowed_scopes, "allowed_scopes"),
-    requireEvidence: parseBoolean(r.require_evidence, "require_evidence"),
-    approvalRiskTiers: parseRiskTiers(r.approval_risk_tiers, "approval_risk_tiers"),
-  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -256,239 +180,7 @@ function sentence(parts: string[]): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// Quiet hours
-
-interface ParsedWindow {
-  /** Minutes after local midnight. */
-  start: number;
-  end: number;
-  /** ISO weekdays of the start date; null = every day. */
-  days: ReadonlySet<number> | null;
-}
-
-/** [start, end) in epoch ms. */
-type Occurrence = readonly [number, number];
-
-function quietPeriodEnd(
-  quietHours: QuietHours,
-  { nowMs, field }: { nowMs: number; field: string },
-): { end: number; capped: boolean } | null {
-  if (quietHours === null || typeof quietHours !== "object") {
-    throw new TypeError(
-      `${field} must be an object {timezone, windows}, got ${describe(quietHours)}`,
-    );
-  }
-  const tz = checkTimeZone(quietHours.timezone, `${field}.timezone`);
-  if (!Array.isArray(quietHours.windows)) {
-    throw new TypeError(`${field}.windows must be an array, got ${describe(quietHours.windows)}`);
-  }
-  const windows = quietHours.windows.map((w, i) => parseWindow(w, `${field}.windows[${i}]`));
-  if (windows.length === 0) return null;
-
-  const occurrencesOn = (day: number): Occurrence[] => {
-    const out: Occurrence[] = [];
-    for (const w of windows) {
-      if (w.days !== null && !w.days.has(isoWeekday(day))) continue;
-      const start = instantOf({ day, minute: w.start }, tz);
-      const end = instantOf({ day: w.end > w.start ? day : day + 1, minute: w.end }, tz);
-      // Empty when the whole window fell into a spring-forward gap.
-      if (end > start) out.push([start, end]);
-    }
-    return out;
-  };
-
-  // An occurrence lasts at most one wall-clock day, so only those starting on the previous
-  // two local dates or today can contain now (two, not one, for safety around DST changes).
-  const today = localDay(nowMs, tz);
-  const pool: Occurrence[] = [];
-  for (let day = today - 2; day <= today; day++) pool.push(...occurrencesOn(day));
-  let nextDay = today + 1;
-
-  let end = -Infinity;
-  for (const [s, e] of pool) if (s <= nowMs && nowMs < e && e > end) end = e;
-  if (end === -Infinity) return null;
-
-  for (;;) {
-    // Occurrences starting on a later date start later, so dates up to the day after `end`'s
-    // local date are all that can touch the period.
-    while (localDay(end, tz) + 1 >= nextDay) pool.push(...occurrencesOn(nextDay++));
-    let next = end;
-    for (const [s, e] of pool) if (s <= end && e > next) next = e;
-    if (next === end) return { end, capped: false };
-    if (end - nowMs >= QUIET_HORIZON) return { end, capped: true };
-    end = next;
-  }
-}
-
-const HH_MM = /^([01][0-9]|2[0-3]):([0-5][0-9])$/;
-
-function parseTime(value: unknown, field: string): number {
-  if (typeof value !== "string") {
-    throw new TypeError(`${field} must be a string "HH:MM", got ${describe(value)}`);
-  }
-  const m = HH_MM.exec(value);
-  if (m === null) {
-    throw new RangeError(`${field} must be a time "HH:MM" from 00:00 to 23:59, got "${value}"`);
-  }
-  return Number(m[1]) * 60 + Number(m[2]);
-}
-
-function parseWindow(value: unknown, field: string): ParsedWindow {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`${field} must be an object {start, end, days?}, got ${describe(value)}`);
-  }
-  const w = value as Record<string, unknown>;
-  const start = parseTime(w.start, `${field}.start`);
-  const end = parseTime(w.end, `${field}.end`);
-  if (w.days === undefined) return { start, end, days: null };
-  return { start, end, days: new Set(parseDays(w.days, `${field}.days`)) };
-}
-
-function parseDays(value: unknown, field: string): number[] {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`${field} must be an array of ISO weekdays 1..7, got ${describe(value)}`);
-  }
-  value.forEach((d, i) => {
-    if (!Number.isInteger(d) || d < 1 || d > 7) {
-      throw new RangeError(`${field}[${i}] must be an ISO weekday 1..7 (1 = Monday), got ${d}`);
-    }
-  });
-  return value as number[];
-}
-
-// ---------------------------------------------------------------------------------------
-// Time zone arithmetic on Intl.DateTimeFormat
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/**
- * Names the tz database ships besides zones. Postgres lists them in pg_timezone_names;
- * Intl rejects most of them. internal.is_valid_time_zone (SQL) refuses the same names.
- */
-const notAZone = /^(posix\/|posixrules$|localtime$|Factory$)/;
-
-/**
- * A time zone quiet hours may name: not one of the tz database's non-zones, and known to this
- * runtime's Intl (the Edge Runtime's only time zone database). The SQL check applies the
- * first half and asks Postgres for the second; a test compares the two over every name
- * Postgres knows.
- */
-export function isValidTimeZone(name: string): boolean {
-  if (notAZone.test(name)) return false;
-  try {
-    formatterFor(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function checkTimeZone(value: unknown, field: string): string {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`${field} must be an IANA time zone name, got ${describe(value)}`);
-  }
-  if (!isValidTimeZone(value)) {
-    throw new RangeError(`${field} "${value}" is not a known IANA time zone`);
-  }
-  return value;
-}
-
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function wallClock(ms: number, tz: string): WallClock {
-  const wall: WallClock = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const part of formatterFor(tz).formatToParts(ms)) {
-    if (part.type in wall) wall[part.type as keyof WallClock] = Number(part.value);
-  }
-  if (wall.hour === 24) wall.hour = 0; // engines that ignore hourCycle write midnight as 24
-  return wall;
-}
-
-// Date.UTC maps years 0..99 to 19xx; setUTCFullYear does not.
-function utcMs(w: WallClock): number {
-  const d = new Date(0);
-  d.setUTCFullYear(w.year, w.month - 1, w.day);
-  d.setUTCHours(w.hour, w.minute, w.second, 0);
-  return d.getTime();
-}
-
-/** Local time minus UTC at the instant `ms`, in ms (Berlin in summer: +2 h). */
-function offsetAt(ms: number, tz: string): number {
-  const whole = Math.floor(ms / SECOND) * SECOND;
-  return utcMs(wallClock(whole, tz)) - whole;
-}
-
-/** The local date at `ms`, as days since 1970-01-01. */
-function localDay(ms: number, tz: string): number {
-  return Math.floor((ms + offsetAt(ms, tz)) / DAY);
-}
-
-function isoWeekday(day: number): number {
-  return ((((day + 3) % 7) + 7) % 7) + 1; // 1970-01-01 was a Thursday (4)
-}
-
-/**
- * The instant the local clock reads `minute` minutes after midnight on local date `day`:
- * the earlier one when it reads that twice, the end of the gap when it never does.
- */
-function instantOf({ day, minute }: { day: number; minute: number }, tz: string): number {
-  const wall = day * DAY + minute * MINUTE; // the wall-clock reading, written as if UTC
-  // Offsets a day either side: DST transitions are months apart, so these two are the only
-  // offsets in force around `wall`.
-  const before = offsetAt(wall - DAY, tz);
-  const after = offsetAt(wall + DAY, tz);
-  let earliest = Infinity;
-  for (const offset of before === after ? [before] : [before, after]) {
-    const t = wall - offset;
-    if (offsetAt(t, tz) === offset && t < earliest) earliest = t;
-  }
-  if (earliest !== Infinity) return earliest;
-  if (after <= before) return wall - before; // no forward jump in sight; cannot happen in tzdb
-  // Spring forward: the clock jumps from before `wall` to after it. Binary-search the jump to
-  // the second: offset(lo) is `before`, offset(hi) is not.
-  let lo = wall - after;
-  let hi = wall - before;
-  while (hi - lo > SECOND) {
-    const mid = lo + Math.floor((hi - lo) / (2 * SECOND)) * SECOND;
-    if (offsetAt(mid, tz) === before) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-function formatLocal(ms: number, tz: string): string {
-  const w = wallClock(ms, tz);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}`;
-}
-
-// ---------------------------------------------------------------------------------------
-// Argument checks and row parsing
+// Argument checks
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -505,11 +197,10 @@ function checkNow(now: Date): number {
   return ms;
 }
 
-function checkUnit(value: unknown, field: string): number {
+function checkUnit(value: unknown, field: string): void {
   if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
     throw new RangeError(`${field} must be a number within 0..1, got ${describe(value)}`);
   }
-  return value;
 }
 
 function checkInput(input: GuardrailInput): void {
@@ -539,22 +230,9 @@ function checkInput(input: GuardrailInput): void {
       `envelope.evidenceCount must be an integer >= 0, got ${describe(envelope.evidenceCount)}`,
     );
   }
+  // Only present: parseGuardrailConfig checked the config's fields once for the whole batch.
   if (guardrails === null || typeof guardrails !== "object") {
     throw new TypeError(`input.guardrails must be an object, got ${describe(guardrails)}`);
-  }
-  checkUnit(guardrails.trustThreshold, "guardrails.trustThreshold");
-  if (guardrails.allowedToolkits !== null) {
-    checkStrings(guardrails.allowedToolkits, "guardrails.allowedToolkits");
-  }
-  if (guardrails.allowedScopes !== null) {
-    checkStrings(guardrails.allowedScopes, "guardrails.allowedScopes");
-  }
-  if (!Array.isArray(guardrails.approvalRiskTiers)) {
-    throw new TypeError(
-      `guardrails.approvalRiskTiers must be an array, got ${
-        describe(guardrails.approvalRiskTiers)
-      }`,
-    );
   }
   if (account !== null) {
     if (typeof account !== "object" || typeof account.status !== "string") {
@@ -579,70 +257,4 @@ function checkStrings(value: unknown, field: string): void {
   if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
     throw new TypeError(`${field} must be an array of strings, got ${describe(value)}`);
   }
-}
-
-function parseQuietHours(value: unknown, field: string): QuietHours {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`${field} must be an object {timezone, windows}, got ${describe(value)}`);
-  }
-  const q = value as Record<string, unknown>;
-  const timezone = checkTimeZone(q.timezone, `${field}.timezone`);
-  if (!Array.isArray(q.windows)) {
-    throw new TypeError(`${field}.windows must be an array, got ${describe(q.windows)}`);
-  }
-  const windows = q.windows.map((w, i): QuietWindow => {
-    const path = `${field}.windows[${i}]`;
-    parseWindow(w, path); // validates
-    const { start, end, days } = w as QuietWindow;
-    return days === undefined ? { start, end } : { start, end, days: [...days] };
-  });
-  return { timezone, windows };
-}
-
-// Postgres numeric arrives as a string ("0.7") through postgres.js.
-const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)$/;
-
-function parseThreshold(value: unknown, field: string): number {
-  let n = value;
-  if (typeof value === "string") {
-    if (!NUMERIC.test(value.trim())) {
-      throw new TypeError(`${field} must be a number or a numeric string, got ${describe(value)}`);
-    }
-    n = Number(value);
-  } else if (typeof value !== "number") {
-    throw new TypeError(`${field} must be a number or a numeric string, got ${describe(value)}`);
-  }
-  return checkUnit(n, field);
-}
-
-function parseNullableStrings(value: unknown, field: string): string[] | null {
-  if (value === null) return null;
-  if (!Array.isArray(value)) {
-    throw new TypeError(`${field} must be null or an array of strings, got ${describe(value)}`);
-  }
-  value.forEach((item, i) => {
-    if (typeof item !== "string") {
-      throw new TypeError(`${field}[${i}] must be a string, got ${describe(item)}`);
-    }
-  });
-  return [...value];
-}
-
-function parseBoolean(value: unknown, field: string): boolean {
-  if (typeof value !== "boolean") {
-    throw new TypeError(`${field} must be a boolean, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function parseRiskTiers(value: unknown, field: string): RiskTier[] {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`${field} must be an array of risk tiers, got ${describe(value)}`);
-  }
-  value.forEach((tier, i) => {
-    if (!RISK_TIERS.includes(tier)) {
-      throw new RangeError(`${field}[${i}] must be low, medium or high, got ${describe(tier)}`);
-    }
-  });
-  return [...value];
 }

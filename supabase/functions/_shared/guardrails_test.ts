@@ -7,11 +7,20 @@ import {
   type GuardrailConfig,
   type GuardrailDecision,
   type GuardrailInput,
-  parseGuardrailConfig,
-  quietHoursEnd,
-  type QuietWindow,
   type ToolFacts,
 } from "./guardrails.ts";
+import {
+  type QuietHours,
+  quietHoursEnd,
+  quietHoursSchema,
+  quietPeriodEnd,
+  type QuietSchedule,
+  type QuietWindow,
+} from "./quiet_hours.ts";
+import { instants, quietHours as quietHoursValues } from "./calendar_arbitraries.ts";
+import { parseGuardrailConfig } from "./guardrail_config.ts";
+
+const schedule = (q: QuietHours): QuietSchedule => quietHoursSchema.parse(q);
 
 const config: GuardrailConfig = {
   quietHours: { timezone: "UTC", windows: [] },
@@ -20,6 +29,7 @@ const config: GuardrailConfig = {
   allowedScopes: null,
   requireEvidence: false,
   approvalRiskTiers: ["high"],
+  maxAttempts: { low: 5, medium: 3, high: 1 },
 };
 const envelope: EnvelopeFacts = {
   toolkit: "github",
@@ -326,7 +336,9 @@ const decisionTable: { name: string; input: GuardrailInput; expected: Expected }
     name: "deny comes before quiet hours",
     input: input({
       tool: null,
-      guardrails: { quietHours: { timezone: "UTC", windows: [{ start: "00:00", end: "00:00" }] } },
+      guardrails: {
+        quietHours: schedule({ timezone: "UTC", windows: [{ start: "00:00", end: "00:00" }] }),
+      },
     }),
     expected: {
       kind: "deny",
@@ -338,7 +350,9 @@ const decisionTable: { name: string; input: GuardrailInput; expected: Expected }
     name: "approval comes before quiet hours",
     input: input({
       envelope: { risk: "high" },
-      guardrails: { quietHours: { timezone: "UTC", windows: [{ start: "00:00", end: "00:00" }] } },
+      guardrails: {
+        quietHours: schedule({ timezone: "UTC", windows: [{ start: "00:00", end: "00:00" }] }),
+      },
     }),
     expected: { kind: "needs_approval", reason: "High-risk actions need approval." },
   },
@@ -351,20 +365,18 @@ for (const { name, input, expected } of decisionTable) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Quiet hours
+// Quiet hours (the calendar itself is tested in quiet_hours_test.ts)
 
 const quiet = (timezone: string, windows: QuietWindow[], o: Overrides = {}) =>
-  input({ ...o, guardrails: { ...o.guardrails, quietHours: { timezone, windows } } });
+  input({ ...o, guardrails: { ...o.guardrails, quietHours: schedule({ timezone, windows }) } });
 
-// 2026-06-01 is a Monday; 2026-06-05 a Friday.
-const quietTable: {
+const deferTable: {
   name: string;
   input: GuardrailInput;
   now: string;
-  until: string | null; // null: allow
+  until: string;
   reason?: string;
 }[] = [
-  // UTC
   {
     name: "UTC, crossing midnight",
     input: quiet("UTC", [{ start: "22:00", end: "06:00" }]),
@@ -373,129 +385,12 @@ const quietTable: {
     reason: "Quiet hours until 2026-06-11 06:00 UTC.",
   },
   {
-    name: "UTC, crossing midnight, after midnight",
-    input: quiet("UTC", [{ start: "22:00", end: "06:00" }]),
-    now: "2026-06-11T05:59:59Z",
-    until: "2026-06-11T06:00:00Z",
-  },
-  {
-    name: "UTC, same day",
-    input: quiet("UTC", [{ start: "12:00", end: "13:00" }]),
-    now: "2026-06-10T12:30:00Z",
-    until: "2026-06-10T13:00:00Z",
-  },
-  {
-    name: "UTC, start is inside",
-    input: quiet("UTC", [{ start: "12:00", end: "13:00" }]),
-    now: "2026-06-10T12:00:00Z",
-    until: "2026-06-10T13:00:00Z",
-  },
-  {
-    name: "UTC, end is outside",
-    input: quiet("UTC", [{ start: "12:00", end: "13:00" }]),
-    now: "2026-06-10T13:00:00Z",
-    until: null,
-  },
-  {
-    name: "UTC, just before start",
-    input: quiet("UTC", [{ start: "12:00", end: "13:00" }]),
-    now: "2026-06-10T11:59:59.999Z",
-    until: null,
-  },
-  { name: "no windows", input: quiet("UTC", []), now: "2026-06-10T03:00:00Z", until: null },
-  // days filter (the start date's ISO weekday)
-  {
-    name: "days: Friday night window on Saturday morning",
-    input: quiet("UTC", [{ start: "22:00", end: "06:00", days: [5] }]),
-    now: "2026-06-06T03:00:00Z",
-    until: "2026-06-06T06:00:00Z",
-  },
-  {
-    name: "days: Friday morning belongs to Thursday's window",
-    input: quiet("UTC", [{ start: "22:00", end: "06:00", days: [5] }]),
-    now: "2026-06-05T03:00:00Z",
-    until: null,
-  },
-  {
-    name: "days: Friday night",
-    input: quiet("UTC", [{ start: "22:00", end: "06:00", days: [5] }]),
-    now: "2026-06-05T23:00:00Z",
-    until: "2026-06-06T06:00:00Z",
-  },
-  {
-    name: "days: Saturday night not listed",
-    input: quiet("UTC", [{ start: "22:00", end: "06:00", days: [5] }]),
-    now: "2026-06-06T23:00:00Z",
-    until: null,
-  },
-  {
-    name: "days: empty list matches no day",
-    input: quiet("UTC", [{ start: "00:00", end: "00:00", days: [] }]),
-    now: "2026-06-06T12:00:00Z",
-    until: null,
-  },
-  {
-    name: "days: Sunday is 7",
-    input: quiet("UTC", [{ start: "10:00", end: "11:00", days: [7] }]),
-    now: "2026-06-07T10:30:00Z",
-    until: "2026-06-07T11:00:00Z",
-  },
-  // end == start: a whole day
-  {
-    name: "24 h window, next morning",
-    input: quiet("UTC", [{ start: "09:00", end: "09:00", days: [6] }]),
-    now: "2026-06-07T08:00:00Z",
-    until: "2026-06-07T09:00:00Z",
-  },
-  {
-    name: "24 h window, from its start",
-    input: quiet("UTC", [{ start: "09:00", end: "09:00", days: [6] }]),
-    now: "2026-06-06T09:00:00Z",
-    until: "2026-06-07T09:00:00Z",
-  },
-  {
-    name: "24 h window, before its start",
-    input: quiet("UTC", [{ start: "09:00", end: "09:00", days: [6] }]),
-    now: "2026-06-06T08:59:00Z",
-    until: null,
-  },
-  // merged periods
-  {
-    name: "touching windows chain",
-    input: quiet("UTC", [{ start: "00:00", end: "06:00" }, { start: "22:00", end: "00:00" }]),
-    now: "2026-06-10T23:00:00Z",
-    until: "2026-06-11T06:00:00Z",
-  },
-  {
-    name: "overlapping windows merge",
-    input: quiet("UTC", [{ start: "20:00", end: "23:00" }, { start: "22:00", end: "01:00" }]),
-    now: "2026-06-10T21:00:00Z",
-    until: "2026-06-11T01:00:00Z",
-  },
-  {
-    name: "a one-minute gap does not chain",
-    input: quiet("UTC", [{ start: "22:00", end: "23:00" }, { start: "23:01", end: "23:30" }]),
-    now: "2026-06-10T22:30:00Z",
-    until: "2026-06-10T23:00:00Z",
-  },
-  {
-    name: "a weekend built from three windows",
-    input: quiet("UTC", [
-      { start: "18:00", end: "00:00", days: [5] },
-      { start: "00:00", end: "00:00", days: [6] },
-      { start: "00:00", end: "08:00", days: [7] },
-    ]),
-    now: "2026-06-05T19:00:00Z",
-    until: "2026-06-07T08:00:00Z",
-  },
-  {
     name: "quiet all week",
     input: quiet("UTC", [{ start: "00:00", end: "00:00" }]),
     now: "2026-06-10T12:00:00Z",
     until: "2026-06-18T00:00:00Z",
     reason: "Quiet hours cover the whole week; looking again at 2026-06-18 00:00 UTC.",
   },
-  // Europe/Berlin: CET (+1) → CEST (+2) on 2026-03-29 at 01:00Z (02:00 → 03:00 local)
   {
     name: "Berlin, night across spring forward is 8 h",
     input: quiet("Europe/Berlin", [{ start: "22:00", end: "07:00" }]),
@@ -511,86 +406,11 @@ const quietTable: {
     reason: "Quiet hours until 2026-03-29 03:00 Europe/Berlin.",
   },
   {
-    name: "Berlin, start 02:30 does not exist: starts at the jump",
-    input: quiet("Europe/Berlin", [{ start: "02:30", end: "04:00" }]),
-    now: "2026-03-29T01:00:00Z",
-    until: "2026-03-29T02:00:00Z",
-  },
-  {
-    name: "Berlin, just before the jump",
-    input: quiet("Europe/Berlin", [{ start: "02:30", end: "04:00" }]),
-    now: "2026-03-29T00:59:59Z",
-    until: null,
-  },
-  {
-    name: "Berlin, window inside the gap never happens",
-    input: quiet("Europe/Berlin", [{ start: "02:10", end: "02:50" }]),
-    now: "2026-03-29T01:00:00Z",
-    until: null,
-  },
-  {
-    name: "Berlin, 24 h window across spring forward is 23 h",
-    input: quiet("Europe/Berlin", [{ start: "12:00", end: "12:00", days: [6] }]),
-    now: "2026-03-29T09:30:00Z",
-    until: "2026-03-29T10:00:00Z",
-  },
-  // Europe/Berlin: CEST (+2) → CET (+1) on 2026-10-25 at 01:00Z (03:00 → 02:00 local)
-  {
-    name: "Berlin, ambiguous end: the earlier 02:30 (CEST)",
-    input: quiet("Europe/Berlin", [{ start: "22:00", end: "02:30" }]),
-    now: "2026-10-25T00:15:00Z",
-    until: "2026-10-25T00:30:00Z",
-  },
-  {
-    name: "Berlin, the repeated 02:15 CET is after that end",
-    input: quiet("Europe/Berlin", [{ start: "22:00", end: "02:30" }]),
-    now: "2026-10-25T01:15:00Z",
-    until: null,
-  },
-  {
-    name: "Berlin, ambiguous start: from the earlier 02:30",
-    input: quiet("Europe/Berlin", [{ start: "02:30", end: "05:00" }]),
-    now: "2026-10-25T01:10:00Z",
-    until: "2026-10-25T04:00:00Z",
-  },
-  {
-    name: "Berlin, night across fall back is 7 h",
-    input: quiet("Europe/Berlin", [{ start: "01:00", end: "07:00" }]),
-    now: "2026-10-25T03:00:00Z",
-    until: "2026-10-25T06:00:00Z",
-  },
-  {
-    name: "Berlin, 24 h window across fall back is 25 h",
-    input: quiet("Europe/Berlin", [{ start: "12:00", end: "12:00", days: [6] }]),
-    now: "2026-10-25T10:30:00Z",
-    until: "2026-10-25T11:00:00Z",
-  },
-  // America/New_York: EST (-5) → EDT (-4) on 2026-03-08 at 07:00Z (02:00 → 03:00 local)
-  {
     name: "New York, end 02:30 does not exist: 03:00 EDT",
     input: quiet("America/New_York", [{ start: "21:00", end: "02:30" }]),
     now: "2026-03-08T06:30:00Z",
     until: "2026-03-08T07:00:00Z",
     reason: "Quiet hours until 2026-03-08 03:00 America/New_York.",
-  },
-  {
-    name: "New York, night across spring forward",
-    input: quiet("America/New_York", [{ start: "22:00", end: "06:00" }]),
-    now: "2026-03-08T05:00:00Z",
-    until: "2026-03-08T10:00:00Z",
-  },
-  // America/New_York: EDT (-4) → EST (-5) on 2026-11-01 at 06:00Z (02:00 → 01:00 local)
-  {
-    name: "New York, ambiguous end: the earlier 01:30 (EDT)",
-    input: quiet("America/New_York", [{ start: "00:00", end: "01:30" }]),
-    now: "2026-11-01T05:15:00Z",
-    until: "2026-11-01T05:30:00Z",
-  },
-  {
-    name: "New York, the repeated 01:15 EST is after that end",
-    input: quiet("America/New_York", [{ start: "00:00", end: "01:30" }]),
-    now: "2026-11-01T06:15:00Z",
-    until: null,
   },
   {
     name: "New York, night across fall back",
@@ -599,7 +419,6 @@ const quietTable: {
     until: "2026-11-01T11:00:00Z",
     reason: "Quiet hours until 2026-11-01 06:00 America/New_York.",
   },
-  // Asia/Kolkata: +05:30, no DST
   {
     name: "Kolkata, half-hour offset",
     input: quiet("Asia/Kolkata", [{ start: "21:00", end: "07:30" }]),
@@ -607,19 +426,6 @@ const quietTable: {
     until: "2026-01-16T02:00:00Z",
     reason: "Quiet hours until 2026-01-16 07:30 Asia/Kolkata.",
   },
-  {
-    name: "Kolkata, a minute before",
-    input: quiet("Asia/Kolkata", [{ start: "21:00", end: "07:30" }]),
-    now: "2026-01-15T15:29:00Z",
-    until: null,
-  },
-  {
-    name: "Kolkata, weekday taken locally (Saturday 01:00 IST is Friday in UTC)",
-    input: quiet("Asia/Kolkata", [{ start: "00:00", end: "06:00", days: [6] }]),
-    now: "2026-06-05T19:30:00Z",
-    until: "2026-06-06T00:30:00Z",
-  },
-  // reads and approved envelopes wait too
   {
     name: "reads wait for quiet hours",
     input: quiet("UTC", [{ start: "22:00", end: "06:00" }], { envelope: { readOnly: true } }),
@@ -636,14 +442,9 @@ const quietTable: {
   },
 ];
 
-for (const { name, input, now, until, reason } of quietTable) {
-  Deno.test(`quiet hours: ${name}`, () => {
+for (const { name, input, now, until, reason } of deferTable) {
+  Deno.test(`evaluateGuardrails defers: ${name}`, () => {
     const decision = evaluateGuardrails(input, new Date(now));
-    if (until === null) {
-      assert.deepEqual(decision, { kind: "allow" });
-      assert.equal(quietHoursEnd(input.guardrails.quietHours, new Date(now)), null);
-      return;
-    }
     assert.equal(decision.kind, "defer");
     const defer = decision as Extract<GuardrailDecision, { kind: "defer" }>;
     assert.equal(defer.until.toISOString(), new Date(until).toISOString());
@@ -654,6 +455,49 @@ for (const { name, input, now, until, reason } of quietTable) {
     );
   });
 }
+
+Deno.test("evaluateGuardrails works on a config parsed once, for many envelopes and times", () => {
+  // The drain's case: one parsed config per tenant and batch. The decision reads the parsed
+  // quiet hours (minute offsets, weekday sets) and checks none of the config's fields again,
+  // so a frozen config built without any "HH:MM" text serves every envelope.
+  const deepFreeze = <T>(value: T): T => {
+    if (value !== null && typeof value === "object" && !(value instanceof Set)) {
+      Object.values(value).forEach(deepFreeze);
+      Object.freeze(value);
+    }
+    return value;
+  };
+  const parsedOnce = deepFreeze<GuardrailConfig>({
+    ...config,
+    quietHours: {
+      timezone: "Europe/Berlin",
+      windows: [{ startMinute: 22 * 60, endMinute: 7 * 60, days: null }],
+    },
+  });
+  const decide = (risk: "low" | "high", now: string) =>
+    evaluateGuardrails(input({ guardrails: parsedOnce, envelope: { risk } }), new Date(now));
+  assert.deepEqual(decide("low", "2026-06-10T10:00:00Z"), { kind: "allow" });
+  assert.deepEqual(decide("high", "2026-06-10T10:00:00Z"), {
+    kind: "needs_approval",
+    reason: "High-risk actions need approval.",
+  });
+  assert.deepEqual(decide("low", "2026-06-10T21:00:00Z"), {
+    kind: "defer",
+    until: new Date("2026-06-11T05:00:00Z"),
+    reason: "Quiet hours until 2026-06-11 07:00 Europe/Berlin.",
+  });
+  // And the same holds for what parseGuardrailConfig returns.
+  const fromRow = parseGuardrailConfig({
+    quiet_hours: { timezone: "Europe/Berlin", windows: [{ start: "22:00", end: "07:00" }] },
+    trust_threshold: "0.5",
+    allowed_toolkits: null,
+    allowed_scopes: null,
+    require_evidence: false,
+    approval_risk_tiers: ["high"],
+    max_attempts: { low: 5, medium: 3, high: 1 },
+  });
+  assert.deepEqual(fromRow, parsedOnce);
+});
 
 // ---------------------------------------------------------------------------------------
 // Argument checks
@@ -697,32 +541,6 @@ const badInputs: { name: string; call: () => unknown; error: ErrorConstructor; m
       message: /envelope\.risk must be low, medium or high, got "urgent"/,
     },
     {
-      name: "threshold above 1",
-      call: () => evaluateGuardrails(input({ guardrails: { trustThreshold: 2 } }), NOON),
-      error: RangeError,
-      message: /guardrails\.trustThreshold .* got 2/,
-    },
-    {
-      name: "bad time zone",
-      call: () => evaluateGuardrails(quiet("Mars/Olympus", []), NOON),
-      error: RangeError,
-      message: /guardrails\.quietHours\.timezone "Mars\/Olympus" is not a known IANA time zone/,
-    },
-    {
-      name: "bad window time",
-      call: () => evaluateGuardrails(quiet("UTC", [{ start: "24:00", end: "06:00" }]), NOON),
-      error: RangeError,
-      message:
-        /guardrails\.quietHours\.windows\[0\]\.start must be a time "HH:MM" from 00:00 to 23:59, got "24:00"/,
-    },
-    {
-      name: "bad weekday",
-      call: () =>
-        evaluateGuardrails(quiet("UTC", [{ start: "22:00", end: "06:00", days: [0] }]), NOON),
-      error: RangeError,
-      message: /guardrails\.quietHours\.windows\[0\]\.days\[0\] must be an ISO weekday 1\.\.7/,
-    },
-    {
       name: "scopes not an array",
       call: () =>
         evaluateGuardrails(
@@ -731,12 +549,6 @@ const badInputs: { name: string; call: () => unknown; error: ErrorConstructor; m
         ),
       error: TypeError,
       message: /account\.scopes must be an array of strings/,
-    },
-    {
-      name: "quietHoursEnd with an invalid now",
-      call: () => quietHoursEnd(config.quietHours, new Date(NaN)),
-      error: RangeError,
-      message: /now must be a valid Date/,
     },
   ];
 
@@ -747,366 +559,27 @@ for (const { name, call, error, message } of badInputs) {
 }
 
 // ---------------------------------------------------------------------------------------
-// parseGuardrailConfig
-
-const row = {
-  id: "8a2f6c1e-0000-4000-8000-000000000001",
-  tenant_id: "8a2f6c1e-0000-4000-8000-000000000002",
-  quiet_hours: {
-    timezone: "Europe/Berlin",
-    windows: [{ start: "22:00", end: "07:00" }, { start: "12:00", end: "13:00", days: [6, 7] }],
-  },
-  trust_threshold: "0.7",
-  allowed_toolkits: ["github", "slack"],
-  allowed_scopes: null,
-  require_evidence: true,
-  max_attempts: { low: 5, medium: 3, high: 1 },
-  approval_risk_tiers: ["medium", "high"],
-  concurrency_cap: 1,
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-01T00:00:00Z",
-};
-
-Deno.test("parseGuardrailConfig maps a row, ignoring columns it does not use", () => {
-  assert.deepEqual(parseGuardrailConfig(row), {
-    quietHours: {
-      timezone: "Europe/Berlin",
-      windows: [{ start: "22:00", end: "07:00" }, { start: "12:00", end: "13:00", days: [6, 7] }],
-    },
-    trustThreshold: 0.7,
-    allowedToolkits: ["github", "slack"],
-    allowedScopes: null,
-    requireEvidence: true,
-    approvalRiskTiers: ["medium", "high"],
-  });
-});
-
-Deno.test("parseGuardrailConfig accepts a numeric threshold and the column defaults", () => {
-  const parsed = parseGuardrailConfig({
-    quiet_hours: { timezone: "UTC", windows: [] },
-    trust_threshold: 1,
-    allowed_toolkits: null,
-    allowed_scopes: [],
-    require_evidence: false,
-    approval_risk_tiers: ["high"],
-  });
-  assert.equal(parsed.trustThreshold, 1);
-  assert.deepEqual(parsed.allowedScopes, []);
-});
-
-Deno.test("parseGuardrailConfig copies, so the row can change afterwards", () => {
-  const copy = structuredClone(row);
-  const parsed = parseGuardrailConfig(copy);
-  copy.quiet_hours.windows[1].days!.push(1);
-  copy.allowed_toolkits.push("gmail");
-  assert.deepEqual(parsed.quietHours.windows[1].days, [6, 7]);
-  assert.deepEqual(parsed.allowedToolkits, ["github", "slack"]);
-});
-
-const badRows: { name: string; row: unknown; error: ErrorConstructor; message: RegExp }[] = [
-  {
-    name: "not an object",
-    row: null,
-    error: TypeError,
-    message: /guardrails row must be an object, got null/,
-  },
-  {
-    name: "an array",
-    row: [],
-    error: TypeError,
-    message: /guardrails row must be an object, got an array/,
-  },
-  {
-    name: "quiet_hours missing",
-    row: { ...row, quiet_hours: undefined },
-    error: TypeError,
-    message: /quiet_hours must be an object \{timezone, windows\}, got undefined/,
-  },
-  {
-    name: "unknown time zone",
-    row: { ...row, quiet_hours: { timezone: "Mars/Olympus", windows: [] } },
-    error: RangeError,
-    message: /quiet_hours\.timezone "Mars\/Olympus" is not a known IANA time zone/,
-  },
-  {
-    name: "time zone not a string",
-    row: { ...row, quiet_hours: { timezone: 1, windows: [] } },
-    error: TypeError,
-    message: /quiet_hours\.timezone must be an IANA time zone name, got 1/,
-  },
-  {
-    name: "windows not an array",
-    row: { ...row, quiet_hours: { timezone: "UTC", windows: {} } },
-    error: TypeError,
-    message: /quiet_hours\.windows must be an array/,
-  },
-  {
-    name: "window not an object",
-    row: { ...row, quiet_hours: { timezone: "UTC", windows: ["22:00-06:00"] } },
-    error: TypeError,
-    message: /quiet_hours\.windows\[0\] must be an object/,
-  },
-  {
-    name: "hour 25",
-    row: { ...row, quiet_hours: { timezone: "UTC", windows: [{ start: "25:00", end: "06:00" }] } },
-    error: RangeError,
-    message:
-      /quiet_hours\.windows\[0\]\.start must be a time "HH:MM" from 00:00 to 23:59, got "25:00"/,
-  },
-  {
-    name: "single-digit hour",
-    row: { ...row, quiet_hours: { timezone: "UTC", windows: [{ start: "22:00", end: "7:00" }] } },
-    error: RangeError,
-    message: /quiet_hours\.windows\[0\]\.end .* got "7:00"/,
-  },
-  {
-    name: "seconds",
-    row: {
-      ...row,
-      quiet_hours: { timezone: "UTC", windows: [{ start: "22:00:00", end: "07:00" }] },
-    },
-    error: RangeError,
-    message: /windows\[0\]\.start .* got "22:00:00"/,
-  },
-  {
-    name: "24:00",
-    row: { ...row, quiet_hours: { timezone: "UTC", windows: [{ start: "22:00", end: "24:00" }] } },
-    error: RangeError,
-    message: /windows\[0\]\.end .* got "24:00"/,
-  },
-  {
-    name: "missing end",
-    row: { ...row, quiet_hours: { timezone: "UTC", windows: [{ start: "22:00" }] } },
-    error: TypeError,
-    message: /windows\[0\]\.end must be a string "HH:MM", got undefined/,
-  },
-  {
-    name: "weekday 8",
-    row: {
-      ...row,
-      quiet_hours: {
-        timezone: "UTC",
-        windows: [{ start: "22:00", end: "06:00" }, { start: "01:00", end: "02:00", days: [1, 8] }],
-      },
-    },
-    error: RangeError,
-    message:
-      /quiet_hours\.windows\[1\]\.days\[1\] must be an ISO weekday 1\.\.7 \(1 = Monday\), got 8/,
-  },
-  {
-    name: "days null",
-    row: {
-      ...row,
-      quiet_hours: { timezone: "UTC", windows: [{ start: "22:00", end: "06:00", days: null }] },
-    },
-    error: TypeError,
-    message: /windows\[0\]\.days must be an array of ISO weekdays 1\.\.7, got null/,
-  },
-  {
-    name: "threshold above 1",
-    row: { ...row, trust_threshold: "1.5" },
-    error: RangeError,
-    message: /trust_threshold must be a number within 0\.\.1, got 1\.5/,
-  },
-  {
-    name: "negative threshold",
-    row: { ...row, trust_threshold: -0.1 },
-    error: RangeError,
-    message: /trust_threshold .* got -0\.1/,
-  },
-  {
-    name: "threshold not numeric",
-    row: { ...row, trust_threshold: "high" },
-    error: TypeError,
-    message: /trust_threshold must be a number or a numeric string, got "high"/,
-  },
-  {
-    name: "threshold NaN string",
-    row: { ...row, trust_threshold: "NaN" },
-    error: TypeError,
-    message: /trust_threshold must be a number or a numeric string, got "NaN"/,
-  },
-  {
-    name: "threshold missing",
-    row: { ...row, trust_threshold: undefined },
-    error: TypeError,
-    message: /trust_threshold .* got undefined/,
-  },
-  {
-    name: "allowed_scopes missing (not the same as null)",
-    row: { ...row, allowed_scopes: undefined },
-    error: TypeError,
-    message: /allowed_scopes must be null or an array of strings, got undefined/,
-  },
-  {
-    name: "allowed_toolkits with a number",
-    row: { ...row, allowed_toolkits: ["github", 1] },
-    error: TypeError,
-    message: /allowed_toolkits\[1\] must be a string, got 1/,
-  },
-  {
-    name: "allowed_toolkits as a Postgres array literal",
-    row: { ...row, allowed_toolkits: "{github}" },
-    error: TypeError,
-    message: /allowed_toolkits must be null or an array of strings, got "\{github\}"/,
-  },
-  {
-    name: "require_evidence as a string",
-    row: { ...row, require_evidence: "true" },
-    error: TypeError,
-    message: /require_evidence must be a boolean, got "true"/,
-  },
-  {
-    name: "unknown risk tier",
-    row: { ...row, approval_risk_tiers: ["high", "urgent"] },
-    error: RangeError,
-    message: /approval_risk_tiers\[1\] must be low, medium or high, got "urgent"/,
-  },
-  {
-    name: "risk tiers null",
-    row: { ...row, approval_risk_tiers: null },
-    error: TypeError,
-    message: /approval_risk_tiers must be an array of risk tiers, got null/,
-  },
-];
-
-for (const { name, row, error, message } of badRows) {
-  Deno.test(`parseGuardrailConfig rejects ${name}`, () => {
-    assert.throws(
-      () => parseGuardrailConfig(row),
-      (e) => e instanceof error && message.test((e as Error).message),
-    );
-  });
-}
-
-// ---------------------------------------------------------------------------------------
 // Properties
 
-const ZONES = [
-  "UTC",
-  "Europe/Berlin",
-  "America/New_York",
-  "Asia/Kolkata",
-  "Australia/Lord_Howe", // 30-minute DST shift
-  "America/St_Johns", // -03:30 / -02:30
-  "Pacific/Chatham", // +12:45 / +13:45
-];
-// DST transitions of 2026 that the generated instants cluster around.
-const TRANSITIONS = [
-  "2026-03-08T07:00:00Z", // New York, spring forward
-  "2026-11-01T06:00:00Z", // New York, fall back
-  "2026-03-29T01:00:00Z", // Berlin, spring forward
-  "2026-10-25T01:00:00Z", // Berlin, fall back
-  "2026-04-04T15:00:00Z", // Lord Howe, fall back (02:00 → 01:30)
-  "2026-10-03T15:30:00Z", // Lord Howe, spring forward (02:00 → 02:30)
-  "2026-03-08T05:31:00Z", // St John's, spring forward
-  "2026-04-04T14:00:00Z", // Chatham, fall back
-].map((t) => Date.parse(t));
+const DAY = 24 * 3_600_000;
+const parsedQuietHours = quietHoursValues.map(schedule);
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const instants = fc.oneof(
-  fc.date({
-    min: new Date("2025-01-01T00:00:00Z"),
-    max: new Date("2027-12-31T00:00:00Z"),
-    noInvalidDate: true,
-  }),
-  fc.tuple(fc.constantFrom(...TRANSITIONS), fc.integer({ min: -36 * 60, max: 36 * 60 }))
-    .map(([t, minutes]) => new Date(t + minutes * 60_000)),
-);
-const hhmm = fc
-  .oneof(fc.integer({ min: 0, max: 95 }).map((q) => q * 15), fc.integer({ min: 0, max: 1439 }))
-  .map((m) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`);
-const windows = fc.array(
-  fc.record(
-    {
-      start: hhmm,
-      end: hhmm,
-      days: fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { maxLength: 7 }),
-    },
-    { requiredKeys: ["start", "end"] },
-  ),
-  { maxLength: 4 },
-);
-// Inputs that pass every check but quiet hours.
-const quietOnly = fc.record({ timezone: fc.constantFrom(...ZONES), windows }).map((quietHours) =>
-  input({ guardrails: { quietHours } })
-);
-
-// Independent oracle: is the wall-clock reading at `ms` inside a window, by the plain rule
-// "start ≤ t < end on a listed start date"? Only meaningful where the reading is unambiguous.
-function wallReading(ms: number, tz: string): { day: number; minute: number } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-    }).formatToParts(ms).map((p) => [p.type, Number(p.value)]),
-  );
-  return {
-    day: Date.UTC(parts.year, parts.month - 1, parts.day) / DAY,
-    minute: parts.hour * 60 + parts.minute,
-  };
-}
-const isoWeekday = (day: number) => ((day + 3) % 7 + 7) % 7 + 1;
-const minutesOf = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3));
-
-function insideByWallClock(ws: QuietWindow[], tz: string, ms: number): boolean {
-  const { day, minute } = wallReading(ms, tz);
-  return ws.some((w) => {
-    const s = minutesOf(w.start);
-    const e = minutesOf(w.end);
-    const on = (d: number) => w.days === undefined || w.days.includes(isoWeekday(d));
-    if (e > s) return on(day) && s <= minute && minute < e;
-    return (on(day) && minute >= s) || (on(day - 1) && minute < e);
-  });
-}
-
-// The clock runs backwards (fall back) within 3 hours of `ms`: wall readings repeat there.
-function nearFallBack(ms: number, tz: string): boolean {
-  const offset = (t: number) => {
-    const { day, minute } = wallReading(t, tz);
-    return day * DAY + minute * 60_000 - Math.floor(t / 60_000) * 60_000;
-  };
-  return offset(ms - 3 * HOUR) > offset(ms + 3 * HOUR);
-}
-
-Deno.test("property: a deferral ends after now, at the end of quiet, and is allowed there", () => {
+Deno.test("property: quiet hours alone defer until quietHoursEnd, and allow outside them", () => {
+  // Inputs that pass every check but quiet hours.
   fc.assert(
-    fc.property(quietOnly, instants, (inp, now) => {
-      const decision = evaluateGuardrails(inp, now);
-      if (decision.kind !== "defer") return;
-      assert.ok(decision.until.getTime() > now.getTime(), "until is after now");
-      // Still quiet the instant before: until is the end of the quiet period, not later.
-      const before = evaluateGuardrails(inp, new Date(decision.until.getTime() - 1));
-      assert.equal(before.kind, "defer");
-      const after = evaluateGuardrails(inp, decision.until);
-      if (decision.reason.startsWith("Quiet hours cover the whole week")) {
-        assert.ok(decision.until.getTime() - now.getTime() >= 7 * DAY);
-        assert.equal(after.kind, "defer");
-      } else {
-        assert.deepEqual(after, { kind: "allow" }, `not quiet at ${decision.until.toISOString()}`);
-        assert.equal((before as { until: Date }).until.getTime(), decision.until.getTime());
-      }
+    fc.property(parsedQuietHours, instants, (quietHours, now) => {
+      const decision = evaluateGuardrails(input({ guardrails: { quietHours } }), now);
+      const end = quietHoursEnd(quietHours, now);
+      if (end === null) return assert.deepEqual(decision, { kind: "allow" });
+      assert.equal(decision.kind, "defer");
+      const defer = decision as Extract<GuardrailDecision, { kind: "defer" }>;
+      assert.equal(defer.until.getTime(), end.getTime());
+      // The reason says so exactly when the search stopped at the horizon.
+      const { capped } = quietPeriodEnd(quietHours, now.getTime())!;
+      assert.equal(defer.reason.startsWith("Quiet hours cover the whole week"), capped);
+      if (capped) assert.ok(end.getTime() - now.getTime() >= 7 * DAY);
     }),
     { numRuns: 400 },
-  );
-});
-
-Deno.test("property: allow never happens inside a quiet window (and defer only inside one)", () => {
-  fc.assert(
-    fc.property(quietOnly, instants, (inp, now) => {
-      const { timezone, windows } = inp.guardrails.quietHours;
-      if (nearFallBack(now.getTime(), timezone)) return; // wall readings repeat: no plain rule
-      const inside = insideByWallClock(windows, timezone, now.getTime());
-      const decision = evaluateGuardrails(inp, now);
-      assert.equal(decision.kind, inside ? "defer" : "allow");
-    }),
-    { numRuns: 1_000 },
   );
 });
 
@@ -1122,7 +595,7 @@ const anyInput: fc.Arbitrary<GuardrailInput> = fc.record({
     approved: fc.boolean(),
   }),
   guardrails: fc.record({
-    quietHours: fc.record({ timezone: fc.constantFrom(...ZONES), windows }),
+    quietHours: parsedQuietHours,
     trustThreshold: fc.double({ min: 0, max: 1, noNaN: true }),
     allowedToolkits: fc.option(fc.uniqueArray(toolkitNames), { nil: null }),
     allowedScopes: fc.option(fc.uniqueArray(scopeNames), { nil: null }),
@@ -1130,6 +603,7 @@ const anyInput: fc.Arbitrary<GuardrailInput> = fc.record({
     approvalRiskTiers: fc.uniqueArray(
       fc.constantFrom("low" as const, "medium" as const, "high" as const),
     ),
+    maxAttempts: fc.constant({ low: 5, medium: 3, high: 1 }),
   }),
   account: fc.option(
     fc.record({

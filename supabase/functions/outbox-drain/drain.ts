@@ -29,9 +29,9 @@ import {
   evaluateGuardrails,
   type GuardrailConfig,
   type GuardrailDecision,
-  parseGuardrailConfig,
   type RiskTier,
 } from "../_shared/guardrails.ts";
+import { parseGuardrailConfig } from "../_shared/guardrail_config.ts";
 import { hasValidator, validateArguments } from "./validate.ts";
 
 export const slug = "outbox-drain";
@@ -217,10 +217,8 @@ async function loadRules(sql: Sql, tenants: string[]): Promise<Map<string, Tenan
   const out = new Map<string, TenantRules>();
   for (const r of rows) {
     try {
-      out.set(r.tenant_id, {
-        config: parseGuardrailConfig(r),
-        maxAttempts: r.max_attempts as Record<RiskTier, number>,
-      });
+      const config = parseGuardrailConfig(r);
+      out.set(r.tenant_id, { config, maxAttempts: config.maxAttempts });
     } catch (err) {
       out.set(r.tenant_id, { config: err as Error });
     }
