@@ -17,7 +17,7 @@ import { canonicalJson } from "./canonical_json.ts";
 
 export type Risk = "low" | "medium" | "high";
 
-/** The fields of a Composio tool the catalog uses (validated by composio_tools.ts). */
+/** The fields of a Composio tool the catalog uses (validated by composio_tool.ts). */
 export interface ComposioToolInput {
   slug: string;
   name: string;

@@ -7,13 +7,15 @@ import { type ComposioConfig, ComposioError, type ComposioResponse } from "./com
 import {
   type ComposioTool,
   composioToolSchema,
+  parseTool,
+  parseToolFast,
+} from "./composio_tool.ts";
+import {
   getTool,
   listAllTools,
   listToolkits,
   listToolPages,
   nextCursor,
-  parseTool,
-  parseToolFast,
   rateLimitWait,
   type RetryOptions,
 } from "./composio_tools.ts";
