@@ -7,7 +7,7 @@ import { decodeJwt } from "jose";
 import { type AuthConfig, readAuthConfig, startAuthServer } from "./auth_server.ts";
 import { anonKey, jwtSecret } from "./keys.ts";
 import { loadSigningKey } from "./signing_key.ts";
-import { connect, scratchDatabase } from "./testing.ts";
+import { connect, scratchDatabase } from "../tests/testing.ts";
 
 const db = await scratchDatabase();
 const admin = connect(db.adminUrl, { max: 2 });

@@ -186,8 +186,42 @@ export async function stopCluster(c: Cluster, mode: "fast" | "immediate" = "fast
 
 /** A free TCP port on loopback, for throwaway clusters and servers. */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  // Below Linux's ephemeral range (32768 and up): a port the OS hands out for outgoing
+  // connections could be taken by one in the seconds between this check and the bind.
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // taken; try another
+    }
+  }
+}
+
+/**
+ * A cluster of its own in a temp folder, for what needs a whole cluster (pg_cron lives in one
+ * database per cluster): tests, db:diff. Bootstrapped like the stack's, nothing migrated;
+ * `stop()` removes it.
+ */
+export async function throwawayCluster(): Promise<{
+  cluster: Cluster;
+  postgresUrl: string;
+  adminUrl: string;
+  stop(): Promise<void>;
+}> {
+  const root = await Deno.makeTempDir({ prefix: "stack-cluster-" });
+  await Deno.chmod(root, 0o755);
+  const cluster: Cluster = { dir: join(root, "db"), port: freePort(), durable: false };
+  await Deno.mkdir(cluster.dir);
+  await initCluster(cluster);
+  return {
+    cluster,
+    postgresUrl: `postgres://postgres:postgres@127.0.0.1:${cluster.port}/postgres`,
+    adminUrl: adminUrl(cluster),
+    stop: async () => {
+      await stopCluster(cluster, "immediate");
+      await Deno.remove(root, { recursive: true });
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeJwt } from "jose";
 import { mintUserToken } from "./keys.ts";
-import { connect, env } from "./testing.ts";
+import { connect, env } from "../tests/testing.ts";
 
 Deno.test("mintUserToken carries the access-token hook's tenant claims", async () => {
   const sql = connect(env.adminUrl);

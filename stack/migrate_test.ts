@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { run } from "./command.ts";
 import { supabaseCliBin } from "./install.ts";
 import { applyMigrations, MigrationError, rollbackMigrations } from "./migrate.ts";
-import { connect, scratchDatabase } from "./testing.ts";
+import { connect, scratchDatabase } from "../tests/testing.ts";
 
 async function projectWith(files: Record<string, string>): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "migrations-" });

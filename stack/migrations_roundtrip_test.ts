@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { run } from "./command.ts";
 import { applyMigrations, applySeed, listMigrations, rollbackMigrations } from "./migrate.ts";
 import { pgBinDir, seedFile } from "./paths.ts";
-import { connect, throwawayCluster } from "./testing.ts";
+import { throwawayCluster } from "./cluster.ts";
+import { connect } from "../tests/testing.ts";
 
 /**
  * Schema-only dump as the superuser, with owners and privileges (rollbacks must restore

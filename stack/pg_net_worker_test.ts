@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { startCluster, stopCluster } from "./cluster.ts";
 import { PgNetWorker } from "./pg_net_worker.ts";
-import { connect, env, throwawayCluster } from "./testing.ts";
+import { throwawayCluster } from "./cluster.ts";
+import { connect, env } from "../tests/testing.ts";
 
 interface Received {
   method: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect, env } from "./testing.ts";
+import { connect, env } from "../tests/testing.ts";
 
 const poolerUrl = () => Deno.env.get("STACK_POOLER_URL")!;
 

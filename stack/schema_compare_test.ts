@@ -4,7 +4,7 @@
 // constraint names, volatile values) gets none.
 import assert from "node:assert/strict";
 import { compareSnapshots, isGeneratedConstraintName, snapshotDatabase } from "./schema_compare.ts";
-import { connect, scratchDatabase } from "./testing.ts";
+import { connect, scratchDatabase } from "../tests/testing.ts";
 
 const common = `
   create schema app;

@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { parse } from "smol-toml";
 import { applyMigrations, SqlFileRunner } from "./migrate.ts";
 import { projectRoot } from "./paths.ts";
-import { throwawayCluster } from "./testing.ts";
+import { throwawayCluster } from "./cluster.ts";
 
 export const supabaseDir = join(projectRoot, "supabase");
 export const schemasDir = join(supabaseDir, "schemas");

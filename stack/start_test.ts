@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { isRunning } from "./cluster.ts";
 import { stackLayout } from "./layout.ts";
 import { projectRoot } from "./paths.ts";
-import { canConnect, freeBasePort } from "./testing.ts";
+import { canConnect, freeBasePort } from "../tests/testing.ts";
 
 function descendants(pid: number): number[] {
   const out: number[] = [];

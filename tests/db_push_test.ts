@@ -11,7 +11,8 @@ import { basename, join } from "node:path";
 import { supabaseCliBin } from "../stack/install.ts";
 import { applyMigrations, listMigrations } from "../stack/migrate.ts";
 import { projectRoot } from "../stack/paths.ts";
-import { connect, throwawayCluster } from "../stack/testing.ts";
+import { throwawayCluster } from "../stack/cluster.ts";
+import { connect } from "./testing.ts";
 
 /** A copy of the project's supabase/ config and migrations, to add a migration to. */
 async function workdirCopy(): Promise<string> {

@@ -7,7 +7,7 @@ import { run } from "../stack/command.ts";
 import { isRoot } from "../stack/command.ts";
 import { canEnter, stackLayout } from "../stack/layout.ts";
 import { projectRoot } from "../stack/paths.ts";
-import { connect, freeBasePort, spawnCollecting } from "../stack/testing.ts";
+import { connect, freeBasePort, spawnCollecting } from "./testing.ts";
 
 const deno = Deno.execPath();
 

@@ -11,7 +11,7 @@ import {
 } from "../stack/functions_deno.ts";
 import { discoverFunctions } from "../stack/functions_server.ts";
 import { functionsDir, projectRoot } from "../stack/paths.ts";
-import { connect, env } from "../stack/testing.ts";
+import { connect, env } from "./testing.ts";
 
 function need(name: string): string {
   const v = Deno.env.get(name);

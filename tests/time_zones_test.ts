@@ -4,7 +4,7 @@
 // the tenant be released and claimed again at once.
 import assert from "node:assert/strict";
 import { isValidTimeZone } from "../supabase/functions/_shared/zoned_time.ts";
-import { connect, env } from "../stack/testing.ts";
+import { connect, env } from "./testing.ts";
 
 Deno.test("time zones: SQL and TypeScript agree on every name Postgres knows", async () => {
   const sql = connect(env.postgresUrl);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
 import { seedUserPassword } from "../stack/keys.ts";
-import { connect, env, supabaseClient } from "../stack/testing.ts";
+import { connect, env, supabaseClient } from "./testing.ts";
 
 const ownerA = { id: "00000000-0000-0000-0000-0000000000a1", email: "owner.a@example.com" };
 const tenantA = "00000000-0000-0000-0000-00000000000a";

@@ -17,12 +17,7 @@ import {
   composioRequest,
   type ComposioResponse,
 } from "./composio.ts";
-import {
-  type ComposioTool,
-  isToolError,
-  parseTool,
-  type ToolError,
-} from "./composio_tool.ts";
+import { type ComposioTool, isToolError, parseTool, type ToolError } from "./composio_tool.ts";
 
 const count = z.unknown().optional().transform((v) =>
   typeof v === "number" && Number.isFinite(v) ? v : null

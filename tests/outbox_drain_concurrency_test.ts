@@ -2,11 +2,11 @@
 // process killed mid-batch, Postgres restarted mid-drain, and the debounced enqueue kick.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { connect, env, testCluster } from "../../../stack/testing.ts";
-import { startCluster, stopCluster } from "../../../stack/cluster.ts";
 import {
+  connect,
   drain,
   enqueue,
+  env,
   executions,
   fault,
   fnUrl,
@@ -16,11 +16,13 @@ import {
   pauseDrain,
   resetSandbox,
   row,
-  sandbox,
+  sandboxControl,
   serviceKey,
   sleep,
+  testCluster,
   until,
-} from "./test_helpers.ts";
+} from "./testing.ts";
+import { startCluster, stopCluster } from "../stack/cluster.ts";
 
 const sql = connect(env.postgresUrl);
 const test = (name: string, fn: () => Promise<void>) =>
@@ -28,7 +30,7 @@ const test = (name: string, fn: () => Promise<void>) =>
 
 /** Polls every function's healthz (and outbox-drain's metrics) until all answer 200. */
 async function functionsHealthy(): Promise<boolean> {
-  const root = fileURLToPath(new URL("..", import.meta.url));
+  const root = fileURLToPath(new URL("../supabase/functions", import.meta.url));
   const slugs = [...Deno.readDirSync(root)]
     .filter((e) => e.isDirectory && !e.name.startsWith("_")).map((e) => e.name);
   const urls = [
@@ -115,7 +117,9 @@ test("outbox-drain concurrency: a drain process killed mid-batch — reads run a
     args: [
       "run",
       "-A",
-      fileURLToPath(new URL("./drain_worker.ts", import.meta.url)),
+      fileURLToPath(
+        new URL("../supabase/functions/outbox-drain/drain_worker.ts", import.meta.url),
+      ),
       JSON.stringify({ tenant_id: t, lease_ms: 4_000, concurrency: 8, chain: false }),
     ],
     stdout: "null",
@@ -178,7 +182,7 @@ test("outbox-drain concurrency: enqueue kicks one drain per burst, which runs th
   } finally {
     await admin`update internal.outbox_kick set debounce_ms = 2000`;
     await admin.end();
-    await sandbox("POST", "reset");
+    await sandboxControl("POST", "reset");
     await pauseDrain(true);
   }
 });

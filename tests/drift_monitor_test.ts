@@ -1,10 +1,10 @@
 // deno-lint-ignore-file no-explicit-any -- job summaries and snapshots are wire JSON
 // drift-monitor against the stack: catalog-sync fills a tenant's catalog from the shared
 // sandbox, the sandbox changes, drift-monitor records and alerts; users read their latest.
-import { callFunction, sandboxControl } from "../../../stack/testing.ts";
+import { callFunction, sandboxControl } from "./testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { mintUserToken } from "../../../stack/keys.ts";
+import { mintUserToken } from "../stack/keys.ts";
 
 const env = (name: string) => {
   const v = Deno.env.get(name);

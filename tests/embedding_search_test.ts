@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { mintUserToken } from "../../../stack/keys.ts";
-import { withUserContext } from "../_shared/db.ts";
+import { mintUserToken } from "../stack/keys.ts";
+import { withUserContext } from "../supabase/functions/_shared/db.ts";
 import {
   createEmbedder,
   hashEmbed,
   modelNames,
   normalize,
   toPgVector,
-} from "../_shared/embeddings.ts";
-import { runJob } from "../_shared/job.ts";
-import { createTenant, quietReindexer, testDb, type TestTenant } from "./_testing.ts";
-import { reindexJob } from "./reindex.ts";
-import { type SearchBody, searchEvidence } from "./search.ts";
+} from "../supabase/functions/_shared/embeddings.ts";
+import { runJob } from "../supabase/functions/_shared/job.ts";
+import { createTenant, quietReindexer, testDb, type TestTenant } from "./testing.ts";
+import { reindexJob } from "../supabase/functions/embedding-reindexer/reindex.ts";
+import {
+  type SearchBody,
+  searchEvidence,
+} from "../supabase/functions/embedding-reindexer/search.ts";
 
 const sql = testDb();
 const resume = await quietReindexer(sql);

@@ -1,8 +1,8 @@
 // Logs never carry secrets or tool arguments: run every function, then grep everything the
 // functions logged for the secret values the stack holds and the seeded tool arguments.
 import assert from "node:assert/strict";
-import { discoverFunctions } from "./functions_server.ts";
-import { functionsDir } from "./paths.ts";
+import { discoverFunctions } from "../stack/functions_server.ts";
+import { functionsDir } from "../stack/paths.ts";
 import { connect, env } from "./testing.ts";
 
 /** String leaves of a JSON value long enough to be recognisable in a log. */

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { type Embedder, hashTestEmbedder } from "../_shared/embeddings.ts";
-import { runJob } from "../_shared/job.ts";
-import { createTenant, quietReindexer, testDb } from "./_testing.ts";
-import { embeddingMetrics } from "./metrics.ts";
-import { reindexJob, type ReindexOptions } from "./reindex.ts";
+import { type Embedder, hashTestEmbedder } from "../supabase/functions/_shared/embeddings.ts";
+import { runJob } from "../supabase/functions/_shared/job.ts";
+import { createTenant, quietReindexer, testDb } from "./testing.ts";
+import { embeddingMetrics } from "../supabase/functions/embedding-reindexer/metrics.ts";
+import {
+  reindexJob,
+  type ReindexOptions,
+} from "../supabase/functions/embedding-reindexer/reindex.ts";
 
 const sql = testDb();
 const resume = await quietReindexer(sql);

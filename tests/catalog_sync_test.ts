@@ -1,9 +1,9 @@
 // catalog-sync against the stack `deno task test` starts: the served function, the pooler,
 // pg_net and the shared Composio sandbox. Each test makes its own tenant and toolkit.
-import { callFunction, sandboxControl } from "../../../stack/testing.ts";
+import { callFunction, sandboxControl } from "./testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { generateTools } from "../../../stack/composio_sandbox.ts";
+import { generateTools } from "../stack/composio_sandbox.ts";
 
 const env = (name: string) => {
   const v = Deno.env.get(name);

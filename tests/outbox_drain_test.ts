@@ -3,16 +3,12 @@
 // enqueue kick are paused while these run (so only the drains the tests start touch the
 // envelopes) and left paused for the test files that follow.
 import assert from "node:assert/strict";
-import { connect, env } from "../../../stack/testing.ts";
-import { main as cli } from "./cli.ts";
-import { runJob } from "../_shared/job.ts";
-import { ExecutorError } from "../_shared/composio_execute.ts";
-import { setLogSink } from "../_shared/log.ts";
-import { defaultBudgetMs, defaultLimit, drainBody, runDrain } from "./drain.ts";
 import {
   audit,
+  connect,
   drain,
   enqueue,
+  env,
   executions,
   fault,
   fnUrl,
@@ -22,10 +18,20 @@ import {
   pauseDrain,
   resetSandbox,
   row,
-  sandbox,
+  sandboxControl,
   serviceKey,
   until,
-} from "./test_helpers.ts";
+} from "./testing.ts";
+import { main as cli } from "../supabase/functions/outbox-drain/cli.ts";
+import { runJob } from "../supabase/functions/_shared/job.ts";
+import { ExecutorError } from "../supabase/functions/_shared/composio_execute.ts";
+import { setLogSink } from "../supabase/functions/_shared/log.ts";
+import {
+  defaultBudgetMs,
+  defaultLimit,
+  drainBody,
+  runDrain,
+} from "../supabase/functions/outbox-drain/drain.ts";
 
 const sql = connect(env.postgresUrl);
 // One pool for the file, closed by the last test.
@@ -220,7 +226,7 @@ test("outbox-drain: executions run at the catalog's version; an unpinned row is 
   assert.equal(u.status, "dlq:version_unpinned");
   assert.equal(u.attempts, 0);
   assert.match(u.last_error ?? "", /pins no version of GITHUB_LIST_ISSUES/);
-  const { log } = await sandbox("GET", "executions");
+  const { log } = await sandboxControl("GET", "executions");
   assert.deepEqual(
     log.map((e: Record<string, unknown>) => [
       e.envelope_id,

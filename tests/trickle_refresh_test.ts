@@ -1,5 +1,5 @@
 // trickle-refresh against the stack: the served function, the pooler and Postgres.
-import { callFunction } from "../../../stack/testing.ts";
+import { callFunction } from "./testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 
