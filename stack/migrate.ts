@@ -67,20 +67,89 @@ export async function appliedVersions(sql: postgres.Sql): Promise<Set<string>> {
 const createEventTrigger = /create\s+event\s+trigger\s+("[^"]+"|[a-z_][a-z0-9_$]*)[^;]*;/gi;
 
 /**
- * Splits a migration into runs of ordinary statements and `create event trigger`
- * statements, keeping each piece's offset in the file (for error positions).
+ * Platform tables postgres does not own but may write policies on: supautils'
+ * `policy_grants` on hosted (supabase/postgres ansible/files/postgresql_config/supautils.conf.j2).
  */
-export function splitEventTriggers(
+export const policyGrantTables = new Set([
+  "auth.audit_log_entries",
+  "auth.identities",
+  "auth.refresh_tokens",
+  "auth.sessions",
+  "auth.users",
+  "realtime.messages",
+  "storage.buckets",
+  "storage.migrations",
+  "storage.objects",
+  "storage.s3_multipart_uploads",
+  "storage.s3_multipart_uploads_parts",
+]);
+
+const policyStart =
+  /(?:create|alter|drop)\s+policy\s+(?:if\s+exists\s+)?(?:"[^"]+"|[a-z_][a-z0-9_$]*)\s+on\s+(?:only\s+)?("?[a-z_][a-z0-9_$]*"?)\s*\.\s*("?[a-z_][a-z0-9_$]*"?)/gi;
+
+/** Where the statement starting at `from` ends: past its `;`, outside quotes and parentheses. */
+function statementEnd(text: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      const close = text.indexOf(c, i + 1);
+      i = close < 0 ? text.length : close;
+    } else if (c === "$") {
+      const tag = /^\$[a-z_]*\$/i.exec(text.slice(i))?.[0];
+      if (tag) {
+        const close = text.indexOf(tag, i + tag.length);
+        i = close < 0 ? text.length : close + tag.length - 1;
+      }
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === ";" && depth === 0) return i + 1;
+  }
+  return text.length;
+}
+
+/**
+ * What hosted lets postgres do that plain Postgres keeps for the superuser, found in a SQL
+ * file: `create event trigger` (supautils creates it as superuser, owned by postgres) and
+ * policy DDL on the platform tables supautils grants policies on.
+ */
+export type Privileged = { kind: "event_trigger"; name: string } | { kind: "platform_policy" };
+
+/**
+ * Splits a file into runs of ordinary statements and privileged ones, keeping each piece's
+ * offset in the file (for error positions).
+ */
+export function splitPrivileged(
   text: string,
-): Array<{ text: string; offset: number; eventTrigger?: string }> {
-  const out: Array<{ text: string; offset: number; eventTrigger?: string }> = [];
-  let at = 0;
+): Array<{ text: string; offset: number; privileged?: Privileged }> {
+  const found: Array<{ start: number; end: number; privileged: Privileged }> = [];
+  const inComment = (at: number) => text.slice(text.lastIndexOf("\n", at) + 1, at).includes("--");
   for (const m of text.matchAll(createEventTrigger)) {
-    const line = text.slice(text.lastIndexOf("\n", m.index!) + 1, m.index!);
-    if (line.includes("--")) continue; // in a comment
-    if (m.index! > at) out.push({ text: text.slice(at, m.index), offset: at });
-    out.push({ text: m[0], offset: m.index!, eventTrigger: m[1] });
-    at = m.index! + m[0].length;
+    if (inComment(m.index!)) continue;
+    found.push({
+      start: m.index!,
+      end: m.index! + m[0].length,
+      privileged: { kind: "event_trigger", name: m[1] },
+    });
+  }
+  for (const m of text.matchAll(policyStart)) {
+    if (inComment(m.index!)) continue;
+    const table = `${m[1].replaceAll('"', "")}.${m[2].replaceAll('"', "")}`.toLowerCase();
+    if (!policyGrantTables.has(table)) continue;
+    found.push({
+      start: m.index!,
+      end: statementEnd(text, m.index!),
+      privileged: { kind: "platform_policy" },
+    });
+  }
+  found.sort((x, y) => x.start - y.start);
+  const out: Array<{ text: string; offset: number; privileged?: Privileged }> = [];
+  let at = 0;
+  for (const f of found) {
+    if (f.start < at) continue;
+    if (f.start > at) out.push({ text: text.slice(at, f.start), offset: at });
+    out.push({ text: text.slice(f.start, f.end), offset: f.start, privileged: f.privileged });
+    at = f.end;
   }
   if (at < text.length) out.push({ text: text.slice(at), offset: at });
   return out;
@@ -107,19 +176,21 @@ function ownEventTrigger(name: string): string {
 }
 
 /**
- * Runs a migration that creates event triggers, in one transaction on the superuser
- * connection: everything as postgres (`set local role`), except the `create event trigger`
- * statements, which run as the superuser and are then handed to postgres: on hosted,
- * supautils lets postgres create event triggers, and postgres owns them.
+ * Runs a file with privileged statements, in one transaction on the superuser connection:
+ * everything as postgres (`set local role`), except those statements, which run as the
+ * superuser, as supautils runs them on hosted: event triggers are then handed to postgres,
+ * which owns them there.
  */
-async function runWithEventTriggers(tx: postgres.TransactionSql, text: string) {
+async function runWithPrivileged(tx: postgres.TransactionSql, text: string) {
   await tx.unsafe("set local role postgres").simple();
-  for (const piece of splitEventTriggers(text)) {
+  for (const piece of splitPrivileged(text)) {
     try {
-      if (piece.eventTrigger) {
+      if (piece.privileged) {
         await tx.unsafe("set local role none").simple();
         await tx.unsafe(piece.text).simple();
-        await tx.unsafe(ownEventTrigger(piece.eventTrigger)).simple();
+        if (piece.privileged.kind === "event_trigger") {
+          await tx.unsafe(ownEventTrigger(piece.privileged.name)).simple();
+        }
         await tx.unsafe("set local role postgres").simple();
       } else if (piece.text.trim() !== "") {
         await tx.unsafe(piece.text).simple();
@@ -142,8 +213,8 @@ function localAdminUrl(url: string): string {
 
 /**
  * Runs project SQL files as hosted runs them: each in one transaction as postgres, and a
- * file that creates event triggers on the superuser connection (`adminUrl`, default: the
- * local stack's superuser on the same cluster), as postgres except for those statements.
+ * file with privileged statements (splitPrivileged) on the superuser connection (`adminUrl`,
+ * default: the local stack's superuser on the same cluster), as postgres except for those.
  * Migrations and the declarative schema files (stack/schemas.ts) both go through it.
  */
 export class SqlFileRunner {
@@ -171,11 +242,11 @@ export class SqlFileRunner {
     text: string,
     opts: { andThen?: (tx: postgres.TransactionSql) => Promise<unknown>; label?: string } = {},
   ): Promise<void> {
-    const needsSuperuser = splitEventTriggers(text).some((p) => p.eventTrigger);
+    const needsSuperuser = splitPrivileged(text).some((p) => p.privileged);
     if (needsSuperuser && !this.#admin) this.#admin = connect(this.#adminUrl);
     try {
       await (needsSuperuser ? this.#admin! : this.#sql).begin(async (tx) => {
-        if (needsSuperuser) await runWithEventTriggers(tx, text);
+        if (needsSuperuser) await runWithPrivileged(tx, text);
         else await tx.unsafe(text).simple();
         await opts.andThen?.(tx);
       });

@@ -160,6 +160,59 @@ Deno.test("a migration creating an event trigger applies, as on hosted: owned by
   }
 });
 
+Deno.test("policies on the platform tables supautils grants apply, as on hosted; others do not", async () => {
+  const db = await scratchDatabase();
+  // A platform table postgres does not own (as storage.objects on hosted), and another.
+  const admin = connect(db.adminUrl);
+  await admin.unsafe(`
+    create schema storage;
+    create table storage.objects (id int, owner_id text);
+    alter table storage.objects enable row level security;
+    grant usage on schema storage to postgres;
+    create schema elsewhere;
+    create table elsewhere.things (id int);
+    grant usage on schema elsewhere to postgres`);
+  await admin.end();
+  const granted = await projectWith({
+    "supabase/migrations/20250101000000_policy.sql": [
+      "create table public.mine (id int);",
+      'create policy "readers; see (all)" on storage.objects for select to authenticated',
+      "  using (owner_id = ';' or id in (select id from public.mine));",
+      "comment on table public.mine is 'after the policy';",
+    ].join("\n"),
+  });
+  const refused = await projectWith({
+    "supabase/migrations/20250102000000_policy.sql":
+      "create policy p on elsewhere.things for select using (true);",
+  });
+  try {
+    await applyMigrations(db.postgresUrl, {
+      dir: join(granted, "supabase/migrations"),
+      adminUrl: db.adminUrl,
+    });
+    const sql = connect(db.postgresUrl);
+    try {
+      const pols = await sql`select policyname from pg_policies where tablename = 'objects'`;
+      assert.deepEqual(pols.map((r) => r.policyname), ["readers; see (all)"]);
+      const [{ owner }] = await sql`
+        select tableowner as owner from pg_tables where tablename = 'mine'`;
+      assert.equal(owner, "postgres", "the other statements ran as postgres");
+    } finally {
+      await sql.end();
+    }
+    const err = await applyMigrations(db.postgresUrl, {
+      dir: join(refused, "supabase/migrations"),
+      adminUrl: db.adminUrl,
+    }).then(() => null, (e) => e);
+    assert.ok(err instanceof MigrationError);
+    assert.match(err.message, /must be owner of table things/);
+  } finally {
+    await db.drop();
+    await Deno.remove(granted, { recursive: true });
+    await Deno.remove(refused, { recursive: true });
+  }
+});
+
 Deno.test("an event trigger migration that fails leaves nothing behind", async () => {
   const db = await scratchDatabase();
   const root = await projectWith({
