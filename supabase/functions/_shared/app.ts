@@ -90,6 +90,36 @@ function describeIssues(where: string, error: z.ZodError) {
   return { message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues };
 }
 
+/**
+ * The path of the first string (value or field name) holding a NUL character, else null.
+ * Postgres stores no NUL in text or jsonb, so such input would fail deep in a query; it is
+ * refused at the door instead, naming where it is (a NUL in a name is shown as `\u0000`).
+ */
+export function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === "string") return value.includes("\0") ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], `${path}.${i}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, v] of Object.entries(value)) {
+      const here = `${path}.${key.replaceAll("\0", "\\u0000")}`;
+      if (key.includes("\0")) return here;
+      const found = nulPath(v, here);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function refuseNul(where: string, value: unknown, code: string): void {
+  const path = nulPath(value, where);
+  if (path) throw badRequest(code, `${path}: contains a NUL character, which is not allowed`);
+}
+
 /** Parses and validates a JSON body; an empty body counts as `{}`. Unknown fields are errors. */
 export async function parseJsonBody<S extends z.ZodType>(
   c: AppContext,
@@ -104,6 +134,7 @@ export async function parseJsonBody<S extends z.ZodType>(
       throw badRequest("invalid_json", `body is not valid JSON: ${(err as Error).message}`);
     }
   }
+  refuseNul("body", data, "invalid_body");
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const { message, issues } = describeIssues("body", parsed.error);
@@ -114,7 +145,9 @@ export async function parseJsonBody<S extends z.ZodType>(
 
 /** Validates query parameters (strings; schemas coerce as needed). */
 export function parseQuery<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
+  const query = c.req.query();
+  refuseNul("query", query, "invalid_query");
+  const parsed = schema.safeParse(query);
   if (!parsed.success) {
     const { message, issues } = describeIssues("query", parsed.error);
     throw badRequest("invalid_query", message, { issues });

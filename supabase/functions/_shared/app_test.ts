@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { createApp, parseJsonBody } from "./app.ts";
+import { createApp, nulPath, parseJsonBody } from "./app.ts";
 import { closeServiceDb, serviceDb } from "./db.ts";
 import { jobBodyFields, mountJob } from "./job.ts";
 
@@ -103,4 +103,12 @@ Deno.test("app: healthz reports the database and the age of the last run", async
   } finally {
     await closeServiceDb();
   }
+});
+
+Deno.test("nulPath: names the first NUL in a value or a field name, at any depth", () => {
+  assert.equal(nulPath("plain", "body"), null);
+  assert.equal(nulPath({ a: [1, "x", { b: "ok" }] }, "body"), null);
+  assert.equal(nulPath("a\u0000", "body"), "body");
+  assert.equal(nulPath({ a: ["x", { b: "\u0000" }] }, "body"), "body.a.1.b");
+  assert.equal(nulPath({ ["k\u0000"]: 1 }, "query"), "query.k\\u0000");
 });

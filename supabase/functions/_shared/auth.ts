@@ -93,13 +93,20 @@ export async function verifyUserJwt(token: string): Promise<Claims> {
   }
 }
 
+/** Any 8-4-4-4-12 hex id, as Postgres reads a uuid. */
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The verified claims of a user caller that belongs to a tenant. */
 export async function requireTenantUser(req: Request): Promise<Claims & { tenant_id: string }> {
   const token = bearerToken(req);
   if (!token) throw unauthorized("a user JWT is required (Authorization: Bearer …)");
   const claims = await verifyUserJwt(token);
-  if (typeof claims.tenant_id !== "string") {
+  if (claims.tenant_id === undefined || claims.tenant_id === null) {
     throw unauthorized("the JWT carries no tenant_id claim (is the access-token hook enabled?)");
+  }
+  // Signed is not the same as well-formed: the claim reaches SQL as a uuid.
+  if (typeof claims.tenant_id !== "string" || !uuidPattern.test(claims.tenant_id)) {
+    throw unauthorized("the JWT's tenant_id claim is not a uuid");
   }
   return claims as Claims & { tenant_id: string };
 }

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { serviceCaller } from "./middleware/caller.ts";
 import { collectMetrics } from "./metrics.ts";
 import { renderPrometheus } from "./prometheus.ts";
+import { requireTenant } from "./tenant.ts";
 
 /** Hosted wall clock is 150 s (free) to 400 s (paid); budgets stay well inside it. */
 export const maxBudgetMs = 120_000;
@@ -201,6 +202,7 @@ export function mountJob<S extends z.ZodType<JobBody>>(app: Hono<AppEnv>, def: J
   });
   app.post("/", serviceCaller(), async (c: AppContext) => {
     const body = await parseJsonBody(c, def.schema);
+    await requireTenant(serviceDb(), body.tenant_id);
     const summary = await runJob(def, body, { requestId: c.get("requestId") });
     return c.json(summary, summary.status === "failed" ? 500 : 200);
   });

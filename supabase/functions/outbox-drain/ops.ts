@@ -8,6 +8,7 @@ import { conflict, notFound } from "../_shared/errors.ts";
 import { serviceCaller } from "../_shared/middleware/caller.ts";
 import { optionalEnv } from "../_shared/env.ts";
 import type { MetricsSource } from "../_shared/metrics.ts";
+import { requireTenant } from "../_shared/tenant.ts";
 
 /** DLQ size above which status answers 503 (env OUTBOX_DLQ_ALERT, default 100). */
 export function dlqAlertThreshold(): number {
@@ -83,6 +84,7 @@ function sqlError(err: unknown): never {
 export function mountOperatorRoutes(app: Hono<AppEnv>) {
   app.get("/status", serviceCaller(), async (c: AppContext) => {
     const q = parseQuery(c, statusQuery);
+    await requireTenant(serviceDb(), q.tenant_id);
     const status = await outboxStatus(serviceDb(), {
       tenantId: q.tenant_id,
       threshold: q.dlq_threshold ?? dlqAlertThreshold(),
@@ -92,6 +94,7 @@ export function mountOperatorRoutes(app: Hono<AppEnv>) {
 
   const requeueDlq = async (c: AppContext) => {
     const b = await parseJsonBody(c, requeueBody);
+    await requireTenant(serviceDb(), b.tenant_id);
     const rows = await serviceDb()`
       select id::text from public.outbox_requeue_dlq(${b.tenant_id ?? null}::uuid, ${b.limit},
                                                      ${b.actor ?? "operator"}) as id`;
