@@ -325,3 +325,46 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 });
+
+Deno.test("POST /embedding-reindexer/search: each user's budget is the plan's; spent, 429 with Retry-After", async () => {
+  const admin = postgres(Deno.env.get("STACK_ADMIN_URL")!, { max: 1, onnotice: () => {} });
+  const plan = `search_test_${Date.now().toString(36)}`;
+  const tenant = await createTenant(admin, "search budget test");
+  try {
+    await admin`
+      insert into public.plans (slug, name, concurrency_cap_max, max_attempts_max,
+                                trust_threshold_min, fairness_weight, task_quota_per_day,
+                                search_per_minute)
+      values (${plan}, 'Search test', 2, 5, 0.5, 1, 10, 2)`;
+    await admin`update public.tenants set plan = ${plan} where id = ${tenant.id}`;
+    const token = await mintUserToken(admin, tenant.userId);
+    const post = () =>
+      fetch(`${Deno.env.get("SUPABASE_URL")}/functions/v1/embedding-reindexer/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "budget", k: 1 }),
+      });
+    for (let i = 0; i < 2; i++) {
+      const ok = await post();
+      const text = await ok.text();
+      assert.equal(ok.status, 200, text);
+    }
+    const spent = await post();
+    const body = await spent.json();
+    assert.equal(spent.status, 429, JSON.stringify(body));
+    assert.equal(body.error.code, "rate_limited");
+    assert.equal(body.error.details.limit_per_minute, 2);
+    const retry = Number(spent.headers.get("retry-after"));
+    assert.ok(retry >= 1 && retry <= 30, `Retry-After ${retry}`);
+    assert.equal(body.error.details.retry_after_seconds, retry);
+
+    // Removed from the tenant: refused before the model runs, whatever the token says.
+    await admin`delete from public.tenant_members where user_id = ${tenant.userId}`;
+    const gone = await post();
+    assert.equal(gone.status, 403, await gone.text());
+  } finally {
+    await admin`delete from public.tenants where id = ${tenant.id}`;
+    await admin`delete from public.plans where slug = ${plan}`;
+    await admin.end();
+  }
+});

@@ -64,7 +64,7 @@ export function createApp(slug: string, opts: { maxBodyBytes?: number } = {}): H
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) {
-      return c.json(errorBody(err.code, err.message, err.details), err.status);
+      return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
     }
     if (err instanceof HTTPException) {
       return c.json(errorBody("http_error", err.message), err.status);

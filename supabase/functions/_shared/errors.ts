@@ -10,6 +10,8 @@ export class ApiError extends HTTPException {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Response headers the error carries (e.g. Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(status, { message });
     this.name = "ApiError";

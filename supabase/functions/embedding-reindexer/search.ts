@@ -4,10 +4,10 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { type AppContext, type AppEnv, parseJsonBody } from "../_shared/app.ts";
-import { serviceDb, type Sql, withUserContext } from "../_shared/db.ts";
+import { type Claims, serviceDb, type Sql, withUserContext } from "../_shared/db.ts";
 import { type Embedder, toPgVector } from "../_shared/embeddings.ts";
 import { chunkText } from "../_shared/embeddings_chunk.ts";
-import { badRequest } from "../_shared/errors.ts";
+import { ApiError, badRequest, forbidden } from "../_shared/errors.ts";
 import { tenantUser } from "../_shared/middleware/caller.ts";
 
 export const searchBody = z.strictObject({
@@ -64,6 +64,38 @@ export async function searchEvidence(
   return [...rows] as unknown as SearchResult[];
 }
 
+/**
+ * One search from the caller's per-minute budget (plans.search_per_minute), spent in its own
+ * transaction before the model runs: a spent budget answers 429 with Retry-After, and a
+ * caller who is no longer a member of the token's tenant 403, without embedding anything.
+ */
+async function spendSearchBudget(claims: Claims): Promise<void> {
+  let row;
+  try {
+    [row] = await withUserContext(
+      serviceDb(),
+      claims,
+      (tx) =>
+        tx`select granted, retry_after_seconds, limit_per_minute
+                   from public.search_budget_take()`,
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code === "42501") {
+      throw forbidden("the token's user is not a member of its tenant");
+    }
+    throw err;
+  }
+  if (!row.granted) {
+    throw new ApiError(
+      429,
+      "rate_limited",
+      `search budget spent: ${row.limit_per_minute} searches per minute; retry in ${row.retry_after_seconds} s`,
+      { limit_per_minute: row.limit_per_minute, retry_after_seconds: row.retry_after_seconds },
+      { "retry-after": String(row.retry_after_seconds) },
+    );
+  }
+}
+
 export function mountSearch(app: Hono<AppEnv>, getEmbedder: () => Promise<Embedder>) {
   app.post("/search", tenantUser(), async (c: AppContext) => {
     const claims = c.get("claims");
@@ -71,6 +103,7 @@ export function mountSearch(app: Hono<AppEnv>, getEmbedder: () => Promise<Embedd
     if (body.since && body.until && Date.parse(body.since) >= Date.parse(body.until)) {
       throw badRequest("invalid_body", "body.until: must be after body.since");
     }
+    await spendSearchBudget(claims);
     const embedder = await getEmbedder();
     // A query longer than the model reads is cut to its first chunk.
     const [text] = chunkText(body.query, { maxTokens: embedder.maxTokens });
