@@ -173,9 +173,9 @@ select is((select count(*)::int from public.outbox
           10, 'ten read-only envelopes with the account and trickle external ids');
 
 -- Drift record: snapshot, audit row, webhook for breaking drift only.
-update public.guardrails set drift_webhook_url = 'http://127.0.0.1:9/drift'
+update public.guardrails set drift_webhook_url = 'https://hooks.example.com/drift'
  where tenant_id = '40000000-0000-0000-0000-0000000000c1';
-select is((select count(*)::int from net.http_request_queue where url = 'http://127.0.0.1:9/drift'),
+select is((select count(*)::int from net.http_request_queue where url = 'https://hooks.example.com/drift'),
           0, 'no webhook queued yet');
 create temporary table drift1 as select internal.catalog_drift_record('40000000-0000-0000-0000-0000000000c1', null,
                                      '{"counts": {"added": 1}}', 0, 1);
@@ -187,7 +187,7 @@ select is((select array_agg(breaking_count || '/' || non_breaking_count order by
 select is((select count(*)::int from public.audit_log
             where tenant_id = '40000000-0000-0000-0000-0000000000c1' and category = 'catalog_drift'),
           2, 'an audit_log row per snapshot');
-select is((select count(*)::int from net.http_request_queue where url = 'http://127.0.0.1:9/drift'),
+select is((select count(*)::int from net.http_request_queue where url = 'https://hooks.example.com/drift'),
           1, 'the webhook is queued for breaking drift only');
 
 -- Warm scan: an account that becomes active invokes catalog-sync (queued through pg_net,
