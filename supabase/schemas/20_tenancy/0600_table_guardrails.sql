@@ -41,7 +41,7 @@ comment on column public.guardrails.concurrency_cap is 'Maximum envelopes of thi
 comment on column public.guardrails.created_at is 'When the row was created.';
 comment on column public.guardrails.updated_at is 'Last change, maintained by trigger.';
 comment on column public.guardrails.drift_webhook_url is
-  'Optional https URL drift-monitor POSTs to (through pg_net) when it finds breaking catalog drift for the tenant; NULL for none. Refused on write: http, credentials, IP literals that are not public, localhost, single-label and special-use names (internal.webhook_url_problem).';
+  'Optional https URL drift-monitor POSTs to when it finds breaking catalog drift for the tenant (queued in webhook_deliveries, sent by drift-monitor to a checked public address); NULL for none. Refused on write: http, credentials, IP literals that are not public, localhost, single-label and special-use names (internal.webhook_url_problem).';
 
 revoke truncate, references, trigger on public.guardrails from anon, authenticated;
 alter table public.guardrails enable row level security;
