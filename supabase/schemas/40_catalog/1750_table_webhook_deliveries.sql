@@ -4,7 +4,7 @@
 -- committed, through _shared/webhook_send.ts, which checks the URL and every address the
 -- host resolves to and connects only to a checked address. Failures are retried on later
 -- runs with backoff (webhook_record_attempt). Written by the service only; owners read
--- their tenant's rows (the URL is theirs, and members cannot read it elsewhere either).
+-- their tenant's rows: they set the URL and act on its failures.
 create table public.webhook_deliveries (
   id bigint generated always as identity primary key,
   tenant_id uuid not null references public.tenants (id) on delete cascade,
