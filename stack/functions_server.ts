@@ -29,6 +29,8 @@ export interface FunctionsRouterOptions {
   env: Record<string, string>;
   /** The local-only import layer (default stack/functions_local_imports.json). */
   localImports?: string;
+  /** Serve only these functions (a test's own server with an environment of its own). */
+  only?: string[];
   log?: (line: string) => void;
 }
 
@@ -135,7 +137,9 @@ export async function createFunctionsRouter(
   // Each function's run map is written here: its deploy map with the local layer added.
   const mapsDir = await Deno.makeTempDir({ prefix: "functions-import-maps-" });
   const functions = new Map<string, FunctionProcess>();
-  for (const slug of discoverFunctions(opts.functionsDir)) {
+  const slugs = discoverFunctions(opts.functionsDir)
+    .filter((slug) => !opts.only || opts.only.includes(slug));
+  for (const slug of slugs) {
     const f: FunctionProcess = {
       slug,
       entry: join(opts.functionsDir, slug, "index.ts"),

@@ -286,6 +286,30 @@ join (values
 ) as s (tenant_id, snapshot, breaking, non_breaking) on s.tenant_id = r.tenant_id
 where r.job = 'drift-monitor';
 
+-- B's breaking snapshot was webhooked; A's receiver refused one. Neither is pending, so no
+-- run sends anything to these example hosts.
+insert into public.webhook_deliveries (tenant_id, event, catalog_audit_id, url, body, status,
+                                       attempts, last_error, last_http_status, attempt_log,
+                                       created_at, finished_at)
+select a.tenant_id, 'catalog_drift.breaking', a.id, d.url,
+       jsonb_build_object('event', 'catalog_drift.breaking', 'tenant_id', a.tenant_id,
+                          'catalog_audit_id', a.id, 'run_id', a.run_id,
+                          'breaking_count', a.breaking_count,
+                          'non_breaking_count', a.non_breaking_count,
+                          'breaking_tools', d.tools::jsonb),
+       d.status, 1, d.error, d.http_status,
+       jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+         'attempt', 1, 'at', a.created_at, 'outcome', d.status, 'http_status', d.http_status,
+         'address', '93.184.215.14', 'error', d.error, 'ms', 84))),
+       a.created_at, a.created_at
+from public.catalog_audit a
+join (values
+  ('00000000-0000-0000-0000-00000000000a'::uuid, 'https://hooks.example.com/acme/drift',
+   'failed', 'hooks.example.com answered 410', 410, '[]'),
+  ('00000000-0000-0000-0000-00000000000b'::uuid, 'https://hooks.example.com/beta/drift',
+   'delivered', null, 200, '["GITHUB_DELETE_REPOSITORY"]')
+) as d (tenant_id, url, status, error, http_status, tools) on d.tenant_id = a.tenant_id;
+
 insert into public.rate_buckets (tenant_id, toolkit, capacity, tokens, refill_per_second,
                                  refilled_at) values
   ('00000000-0000-0000-0000-00000000000a', 'github', 60, 42, 1, '2026-01-06 12:00:00+00'),

@@ -4,7 +4,15 @@
 import postgres from "postgres";
 import { createClient } from "@supabase/supabase-js";
 import { join } from "node:path";
-import { adminUrl, type Cluster, createProjectDatabase, psqlAdmin } from "../stack/cluster.ts";
+import {
+  adminUrl,
+  type Cluster,
+  createProjectDatabase,
+  freePort,
+  psqlAdmin,
+} from "../stack/cluster.ts";
+import { startFunctionsServer } from "../stack/functions_server.ts";
+import { functionsDir, projectRoot } from "../stack/paths.ts";
 import type { Claims } from "../supabase/functions/_shared/db.ts";
 
 export function need(name: string): string {
@@ -82,13 +90,17 @@ export async function scratchDatabase(): Promise<{
   };
 }
 
-/** POSTs a JSON body to a served function with the service key; returns the parsed reply. */
+/**
+ * POSTs a JSON body to a served function with the service key (on the stack, or on the
+ * functions server at `baseUrl`); returns the parsed reply.
+ */
 export async function callFunction(
   slug: string,
   body: unknown,
+  baseUrl = need("SUPABASE_URL"),
   // deno-lint-ignore no-explicit-any -- job summaries are wire JSON
 ): Promise<Record<string, any>> {
-  const res = await fetch(`${need("SUPABASE_URL")}/functions/v1/${slug}`, {
+  const res = await fetch(`${baseUrl}/functions/v1/${slug}`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${need("SUPABASE_SERVICE_ROLE_KEY")}`,
@@ -97,6 +109,42 @@ export async function callFunction(
     body: JSON.stringify(body),
   });
   return await res.json();
+}
+
+/** What stack/stack.ts hands every function (the variables `deno task start` sets). */
+const functionEnvNames = [
+  "SUPABASE_URL",
+  "SUPABASE_DB_URL",
+  "SUPABASE_ANON_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
+  "SUPABASE_PUBLISHABLE_KEYS",
+  "SUPABASE_SECRET_KEYS",
+  "SUPABASE_JWT_SECRET",
+  "SUPABASE_JWKS",
+  "COMPOSIO_API_KEY",
+  "COMPOSIO_BASE_URL",
+];
+
+/**
+ * A functions server of the test's own, serving only `slugs` on the Edge Runtime's Deno
+ * against the test stack, with the stack's function environment plus `extraEnv`: how one
+ * test gives a function a variable the stack never sets. Its log lines are kept in `logs`.
+ */
+export async function startFunctions(
+  slugs: string[],
+  extraEnv: Record<string, string>,
+): Promise<{ url: string; logs: string[]; stop(): Promise<void> }> {
+  const env = Object.fromEntries(functionEnvNames.map((n) => [n, need(n)]));
+  const logs: string[] = [];
+  const server = await startFunctionsServer({
+    port: freePort(),
+    functionsDir,
+    configFile: join(projectRoot, "supabase", "config.toml"),
+    env: { ...env, ...extraEnv },
+    only: slugs,
+    log: (line) => logs.push(line),
+  });
+  return { url: server.url, logs, stop: () => server.stop() };
 }
 
 /** Calls a control route of the Composio sandbox (`/_sandbox/<path>`); throws on failure. */

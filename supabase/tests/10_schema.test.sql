@@ -2,7 +2,7 @@
 -- by behaviour, and the rules every object must follow whoever adds it (comments,
 -- updated_at triggers, indexed foreign keys), enumerated from the catalog.
 begin;
-select plan(85);
+select plan(86);
 
 -- Project schemas: everything that is not the platform's (same definition as
 -- 11_exposure.test.sql).
@@ -30,6 +30,7 @@ insert into expected_columns values
   ('connected_accounts', '{"id uuid!","tenant_id uuid!","provider text!","toolkit text!","external_account_id text","status text!","scopes text[]!","linked_at timestamptz","metadata jsonb!","created_at timestamptz!","updated_at timestamptz!"}'),
   ('tool_catalog', '{"id bigint!","tenant_id uuid!","tool_slug text!","toolkit text!","display_name text","description text","version text!","input_schema jsonb!","output_schema jsonb!","required_scopes text[]!","tags text[]!","risk text!","read_only boolean!","content_hash text!","synced_version text","is_current boolean!","deprecated_at timestamptz","synced_at timestamptz!","updated_at timestamptz!"}'),
   ('catalog_audit', '{"id bigint!","tenant_id uuid!","run_id bigint","snapshot jsonb!","breaking_count integer!","non_breaking_count integer!","created_at timestamptz!"}'),
+  ('webhook_deliveries', '{"id bigint!","tenant_id uuid!","event text!","catalog_audit_id bigint","url text!","body jsonb!","status text!","attempts integer!","max_attempts integer!","next_attempt_at timestamptz!","last_error text","last_http_status integer","attempt_log jsonb!","created_at timestamptz!","updated_at timestamptz!","finished_at timestamptz"}'),
   ('outbox', '{"id uuid!","tenant_id uuid!","tool_slug text!","toolkit text!","arguments jsonb!","connected_account_id text","risk text!","read_only boolean!","external_id text","trust_context jsonb!","metadata jsonb!","status text!","attempts integer!","next_run_at timestamptz!","last_error text","lease_token uuid","lease_expires_at timestamptz","claimed_by text","result jsonb","outcome text","created_at timestamptz!","updated_at timestamptz!","completed_at timestamptz"}'),
   ('outbox_dlq', '{"id uuid!","tenant_id uuid!","tool_slug text!","toolkit text!","arguments jsonb!","connected_account_id text","risk text!","read_only boolean!","external_id text","trust_context jsonb!","metadata jsonb!","status text!","attempts integer!","next_run_at timestamptz!","last_error text","lease_token uuid","lease_expires_at timestamptz","claimed_by text","result jsonb","outcome text","created_at timestamptz!","updated_at timestamptz!","completed_at timestamptz","moved_at timestamptz!","reason text"}'),
   ('approvals', '{"id uuid!","tenant_id uuid!","envelope_id uuid","reviewer_id uuid","decision text!","reason text","proposal_summary text","created_at timestamptz!"}'),
@@ -84,6 +85,8 @@ select is(
     'CREATE UNIQUE INDEX tool_catalog_tenant_id_tool_slug_version_key ON public.tool_catalog USING btree (tenant_id, tool_slug, version)',
     'CREATE UNIQUE INDEX tool_catalog_current_uidx ON public.tool_catalog USING btree (tenant_id, tool_slug) WHERE is_current',
     'CREATE INDEX catalog_audit_tenant_created_idx ON public.catalog_audit USING btree (tenant_id, created_at DESC)',
+    'CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = ''pending''::text)',
+    'CREATE INDEX webhook_deliveries_tenant_created_idx ON public.webhook_deliveries USING btree (tenant_id, created_at DESC)',
     'CREATE UNIQUE INDEX outbox_tenant_external_id_key ON public.outbox USING btree (tenant_id, external_id)',
     'CREATE INDEX outbox_due_idx ON public.outbox USING btree (next_run_at) WHERE internal.outbox_waiting(status)',
     'CREATE INDEX outbox_lease_expiry_idx ON public.outbox USING btree (lease_expires_at) WHERE (status = ''running''::text)',

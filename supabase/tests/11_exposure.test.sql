@@ -43,6 +43,7 @@ insert into api_function_allowed values
   ('internal.is_valid_quiet_hours(jsonb)', 'authenticated', 'guardrails CHECK constraint'),
   ('internal.is_valid_max_attempts(jsonb)', 'authenticated', 'guardrails CHECK constraint'),
   ('internal.is_valid_time_zone(text)', 'authenticated', 'called by the guardrails CHECK constraint'),
+  ('internal.webhook_url_problem(text,text)', 'authenticated', 'guardrails CHECK constraint'),
   -- Security invoker: RLS scopes them to the caller's tenant.
   ('search_evidence(vector,text,integer,text[],timestamp with time zone,timestamp with time zone)',
    'authenticated', 'evidence search for members'),

@@ -86,6 +86,11 @@ insert into matrix_spec values
   ('public.catalog_audit', 'tenant_id', 'member', 'none', 'none', 'none',
    $$insert into public.catalog_audit (tenant_id) values (%1$L)$$,
    $$breaking_count = breaking_count + 1$$, null),
+  -- The webhook URL is the owners' configuration: members do not read deliveries.
+  ('public.webhook_deliveries', 'tenant_id', 'owner', 'none', 'none', 'none',
+   $$insert into public.webhook_deliveries (tenant_id, event, url, body)
+     values (%1$L, 'catalog_drift.breaking', 'https://hooks.example.com/drift', '{}')$$,
+   $$attempts = attempts + 1$$, null),
   ('public.outbox', 'tenant_id', 'member', 'none', 'none', 'none',
    $$insert into public.outbox (tenant_id, tool_slug, toolkit, risk) values (%1$L, 'MATRIX_TOOL', 'matrix', 'low')$$,
    $$attempts = attempts + 1$$, null),

@@ -3,7 +3,7 @@
 -- due marks, the trickle schedule and its bucket-bounded enqueue, the drift record with its
 -- audit row and webhook, and the warm-scan trigger. Everything is rolled back.
 begin;
-select plan(44);
+select plan(55);
 
 insert into public.tenants (id, name) values
   ('40000000-0000-0000-0000-0000000000c1', 'catalog test tenant');
@@ -172,23 +172,71 @@ select is((select count(*)::int from public.outbox
               and external_id like 'trickle:kit:%' and read_only and connected_account_id = 'ca_kit'),
           10, 'ten read-only envelopes with the account and trickle external ids');
 
--- Drift record: snapshot, audit row, webhook for breaking drift only.
-update public.guardrails set drift_webhook_url = 'http://127.0.0.1:9/drift'
+-- Drift record: snapshot, audit row, webhook for breaking drift only, queued as a
+-- webhook_deliveries row in the same transaction (never through pg_net, which cannot check
+-- where the name resolves before it connects).
+update public.guardrails set drift_webhook_url = 'https://hooks.example.com/drift'
  where tenant_id = '40000000-0000-0000-0000-0000000000c1';
-select is((select count(*)::int from net.http_request_queue where url = 'http://127.0.0.1:9/drift'),
-          0, 'no webhook queued yet');
 create temporary table drift1 as select internal.catalog_drift_record('40000000-0000-0000-0000-0000000000c1', null,
                                      '{"counts": {"added": 1}}', 0, 1);
-create temporary table drift2 as select internal.catalog_drift_record('40000000-0000-0000-0000-0000000000c1', null,
-                                     '{"counts": {"removed": 1}, "breaking_tools": ["KIT_X"]}', 1, 0);
+select is((select count(*)::int from public.webhook_deliveries
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          0, 'no webhook queued for non-breaking drift');
+create temporary table drift2 as select internal.catalog_drift_record('40000000-0000-0000-0000-0000000000c1', 7,
+                                     '{"counts": {"removed": 1}, "breaking_tools": ["KIT_X"]}', 1, 0) as id;
 select is((select array_agg(breaking_count || '/' || non_breaking_count order by id)
              from public.catalog_audit where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
           '{0/1,1/0}', 'one snapshot per call');
 select is((select count(*)::int from public.audit_log
             where tenant_id = '40000000-0000-0000-0000-0000000000c1' and category = 'catalog_drift'),
           2, 'an audit_log row per snapshot');
-select is((select count(*)::int from net.http_request_queue where url = 'http://127.0.0.1:9/drift'),
-          1, 'the webhook is queued for breaking drift only');
+select is((select row(event, url, status, attempts, catalog_audit_id = (select id from drift2))::text
+             from public.webhook_deliveries
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          '(catalog_drift.breaking,https://hooks.example.com/drift,pending,0,t)',
+          'breaking drift queues one pending delivery of the snapshot');
+select is((select body from public.webhook_deliveries
+            where tenant_id = '40000000-0000-0000-0000-0000000000c1'),
+          jsonb_build_object('event', 'catalog_drift.breaking',
+                             'tenant_id', '40000000-0000-0000-0000-0000000000c1',
+                             'catalog_audit_id', (select id from drift2), 'run_id', 7,
+                             'breaking_count', 1, 'non_breaking_count', 0,
+                             'breaking_tools', '["KIT_X"]'::jsonb),
+          'its body is the webhook JSON (event, tenant, snapshot, run, counts, breaking tools)');
+select is((select count(*)::int from net.http_request_queue where url = 'https://hooks.example.com/drift'),
+          0, 'nothing is queued through pg_net');
+
+-- Delivery bookkeeping: claim (counts the attempt, leases the row), record the outcome.
+create temporary table claimed_hook as
+select * from internal.webhook_claim_due('40000000-0000-0000-0000-0000000000c1', 10, 60);
+select is((select row(attempts, body::jsonb ->> 'event')::text from claimed_hook),
+          '(1,catalog_drift.breaking)', 'a due delivery is claimed as attempt 1');
+select is((select count(*)::int from internal.webhook_claim_due(null, 10, 60)), 0,
+          'and not claimed again while its lease runs');
+select is(internal.webhook_record_attempt((select id from claimed_hook), 'retry', 503,
+                                          'hooks.example.com answered 503', '93.184.215.14', 12),
+          'pending', 'a retryable failure stays pending');
+select ok((select next_attempt_at between now() + interval '59 seconds' and now() + interval '61 seconds'
+             from public.webhook_deliveries where id = (select id from claimed_hook)),
+          'due again a minute later');
+update public.webhook_deliveries set next_attempt_at = now() - interval '1 second',
+                                     attempts = max_attempts - 1
+ where id = (select id from claimed_hook);
+select is((select attempts from internal.webhook_claim_due('40000000-0000-0000-0000-0000000000c1', 10, 60)),
+          5, 'the last attempt is claimed');
+select is(internal.webhook_record_attempt((select id from claimed_hook), 'retry', null,
+                                          'connecting to 93.184.215.14:443 failed', '93.184.215.14', 10),
+          'failed', 'a retryable failure at max_attempts fails for good');
+select is((select row(last_error, jsonb_array_length(attempt_log), attempt_log -> 0 ->> 'outcome',
+                      finished_at is not null)::text
+             from public.webhook_deliveries where id = (select id from claimed_hook)),
+          '("connecting to 93.184.215.14:443 failed",2,retry,t)',
+          'every attempt is logged, the last error kept');
+select is(internal.webhook_record_attempt((select id from claimed_hook), 'delivered', 200, null,
+                                          null, 1),
+          null, 'a finished delivery is not recorded again');
+select throws_ok($$select internal.webhook_record_attempt(1, 'sent', 200, null, null, 1)$$,
+                 '22023', null, 'an unknown outcome is refused');
 
 -- Warm scan: an account that becomes active invokes catalog-sync (queued through pg_net,
 -- never sent: this transaction rolls back). Inserted already active: no warm scan.

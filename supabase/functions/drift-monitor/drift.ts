@@ -11,14 +11,22 @@
 // runs in Postgres (internal.catalog_drift_compare returns only tools that differ) and the
 // structural diff of those in classify.ts. internal.catalog_drift_record writes the
 // catalog_audit snapshot, the audit_log row (category catalog_drift) and, for breaking drift,
-// queues the tenant's webhook (guardrails.drift_webhook_url) through pg_net in the same
-// transaction.
+// queues the tenant's webhook (guardrails.drift_webhook_url) as a webhook_deliveries row in
+// the same transaction; deliver.ts sends it once that has committed, and retries earlier
+// failures that have come due at the end of every run.
 import { z } from "zod";
 import { type ComposioConfig, composioConfig } from "../_shared/composio.ts";
 import { listToolPages } from "../_shared/composio_tools.ts";
-import { jobBodyFields, type JobContext, type JobDefinition } from "../_shared/job.ts";
+import {
+  jobBodyFields,
+  type JobContext,
+  type JobDefinition,
+  type JobResult,
+} from "../_shared/job.ts";
+import type { AllowList } from "../_shared/webhook_url.ts";
 import { registerMetrics } from "../_shared/metrics.ts";
 import { buildSnapshot, type CompareRow } from "./classify.ts";
+import { deliverDue, webhookAllowList } from "./deliver.ts";
 
 export const slug = "drift-monitor";
 
@@ -44,45 +52,55 @@ export const driftMonitorJob: JobDefinition<typeof driftMonitorBody> = {
   schema: driftMonitorBody,
   defaultBudgetMs: 50_000,
   async run(ctx) {
-    const { sql, body } = ctx;
-    const config = composioConfig();
-    const cache = new Map<string, Promise<Latest>>();
-    const max = body.limit ?? Infinity;
-    const tried = new Set<string>();
-    let done = 0;
-    for (;;) {
-      const tenants = await sql<{ tenant_id: string }[]>`
+    const allow = webhookAllowList(ctx.log);
+    const result = await checkDueTenants(ctx, allow);
+    // Earlier failures whose retry has come due, whichever tenant they belong to.
+    if (!ctx.body.dry_run) await deliverDue(ctx, allow, null);
+    return result;
+  },
+};
+
+async function checkDueTenants(ctx: Ctx, allow: AllowList): Promise<JobResult> {
+  const { sql, body } = ctx;
+  const config = composioConfig();
+  const cache = new Map<string, Promise<Latest>>();
+  const max = body.limit ?? Infinity;
+  const tried = new Set<string>();
+  let done = 0;
+  for (;;) {
+    const tenants = await sql<{ tenant_id: string }[]>`
         select c.tenant_id::text
           from (select distinct tenant_id from public.tool_catalog where is_current) c
           left join lateral (
             select max(a.created_at) as at from public.catalog_audit a
              where a.tenant_id = c.tenant_id) last on true
          where (${body.tenant_id ?? null}::uuid is null or c.tenant_id = ${
-        body.tenant_id ?? null
-      }::uuid)
+      body.tenant_id ?? null
+    }::uuid)
            and (${body.force ?? false} or ${body.tenant_id ?? null}::uuid is not null
                 or last.at is null
                 or last.at < now() - make_interval(mins => ${freshMinutes}))
            and not (c.tenant_id::text = any (${sql.array([...tried])}::text[]))
          order by last.at nulls first, c.tenant_id
          limit 20`;
-      if (tenants.length === 0) return {};
-      for (const { tenant_id } of tenants) {
-        tried.add(tenant_id);
-        if (done >= max || ctx.outOfTime()) return { remaining: true };
-        const lease = await ctx.acquireLease(`tenant:${tenant_id}`, ctx.timeLeft() + 30_000);
-        if (!lease) {
-          ctx.count("skipped_locked");
-          continue;
-        }
-        await checkTenant(ctx, config, cache, tenant_id);
-        await lease.release();
-        done++;
+    if (tenants.length === 0) return {};
+    for (const { tenant_id } of tenants) {
+      tried.add(tenant_id);
+      if (done >= max || ctx.outOfTime()) return { remaining: true };
+      const lease = await ctx.acquireLease(`tenant:${tenant_id}`, ctx.timeLeft() + 30_000);
+      if (!lease) {
+        ctx.count("skipped_locked");
+        continue;
       }
-      if (body.tenant_id) return {};
+      await checkTenant(ctx, config, cache, tenant_id);
+      // The snapshot has committed: its webhook (and the tenant's due retries) go now.
+      if (!body.dry_run) await deliverDue(ctx, allow, tenant_id);
+      await lease.release();
+      done++;
     }
-  },
-};
+    if (body.tenant_id) return {};
+  }
+}
 
 function latestFor(
   ctx: Ctx,

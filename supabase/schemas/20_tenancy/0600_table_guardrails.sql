@@ -14,7 +14,11 @@ create table public.guardrails (
   concurrency_cap int not null default 1 check (concurrency_cap >= 1),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  drift_webhook_url text check (drift_webhook_url ~ '^https?://[^\s]+$')
+  -- Checked on every write (https, no credentials, a public host; the error names the
+  -- problem) and again at delivery, where the name's addresses are checked too.
+  drift_webhook_url text constraint guardrails_drift_webhook_url_check
+    check (internal.webhook_url_problem(drift_webhook_url, 'guardrails.drift_webhook_url')
+           is null)
 );
 create trigger touch_updated_at before update on public.guardrails
   for each row execute function internal.touch_updated_at();
@@ -37,7 +41,7 @@ comment on column public.guardrails.concurrency_cap is 'Maximum envelopes of thi
 comment on column public.guardrails.created_at is 'When the row was created.';
 comment on column public.guardrails.updated_at is 'Last change, maintained by trigger.';
 comment on column public.guardrails.drift_webhook_url is
-  'Optional URL drift-monitor POSTs to (through pg_net) when it finds breaking catalog drift for the tenant; NULL for none.';
+  'Optional https URL drift-monitor POSTs to when it finds breaking catalog drift for the tenant (queued in webhook_deliveries, sent by drift-monitor to a checked public address); NULL for none. Refused on write: http, credentials, IP literals that are not public, localhost, single-label and special-use names (internal.webhook_url_problem).';
 
 revoke truncate, references, trigger on public.guardrails from anon, authenticated;
 alter table public.guardrails enable row level security;
