@@ -146,11 +146,11 @@ export async function canConnect(port: number): Promise<boolean> {
   }
 }
 
-/** A base port whose stack ports (base, +1, +8, +9) are all free. */
+/** A base port whose stack ports (base, +1, +8, +9, +10) are all free. */
 export async function freeBasePort(): Promise<number> {
   for (;;) {
     const base = 30000 + Math.floor(Math.random() * 10000);
-    const taken = await Promise.all([0, 1, 8, 9].map((o) => canConnect(base + o)));
+    const taken = await Promise.all([0, 1, 8, 9, 10].map((o) => canConnect(base + o)));
     if (!taken.some(Boolean)) return base;
   }
 }
