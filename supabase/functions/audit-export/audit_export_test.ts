@@ -500,3 +500,57 @@ Deno.test("audit export to an S3 bucket: the stack sink's S3 face, then verified
     assert.equal(r.exports.read, 2);
   });
 });
+
+Deno.test("deno task audit:verify: here or through the route, exit 0 when all agrees, 2 on a bad flag", async () => {
+  const { main } = await import("./cli.ts");
+  await callFunction("audit-export", {});
+  const cliEnv = {
+    SUPABASE_DB_URL: env.postgresUrl,
+    AUDIT_EXPORT_URL: `${need("STACK_AUDIT_SINK_URL")}/exports`,
+    AUDIT_EXPORT_TOKEN: auditSinkToken,
+    SUPABASE_URL: need("SUPABASE_URL"),
+    SUPABASE_SERVICE_ROLE_KEY: serviceKey,
+  };
+  const here = await main(["--tenant", "system"], cliEnv);
+  assert.equal(here.code, 0, here.output);
+  assert.match(here.output, /^valid: 1 chains, \d+ rows agree with \d+ exports \(#1–#\d+, newest /);
+  const route = await main(["--tenant", "system", "--route", "--json"], cliEnv);
+  assert.equal(route.code, 0, route.output);
+  assert.equal(JSON.parse(route.output).valid, true);
+  const bad = await main(["--from", "0"], cliEnv);
+  assert.deepEqual(bad, { code: 2, output: "--from must be an export number (1, 2, …), got 0" });
+});
+
+Deno.test("what no event trigger sees: the superuser switching a trigger off in the catalog; the export does", async () => {
+  await resetRetentionMembers();
+  const admin = connect(env.adminUrl, { max: 1 });
+  try {
+    await admin.begin(async (tx) => {
+      await tx`delete from internal.audit_exports`;
+      const [{ before }] = await tx`select max(id) as before from public.audit_log`;
+      await tx`update pg_catalog.pg_trigger set tgenabled = 'D'
+                where tgrelid = 'public.audit_log'::regclass and tgname = 'audit_log_immutable_row'`;
+      const [{ n }] =
+        await tx`select count(*)::int as n from public.audit_log where id > ${before}`;
+      assert.equal(n, 0, "a catalog update is no DDL: no audit row");
+      const sink = new MemorySink();
+      const s = await runJob(exportJob(() => sink, { horizonSeconds: 3600 }), {}, {
+        sql: tx as unknown as Sql,
+      });
+      assert.equal(s.status, "succeeded");
+      const r = await verifyNow(tx as unknown as Sql, sink, { chains: [] });
+      assert.ok(
+        r.divergences.some((d) =>
+          d.message ===
+            "guards (export #1): audit_log trigger audit_log_immutable_row is disabled, not always"
+        ),
+        r.divergences.map((d) => d.message).join("\n"),
+      );
+      throw new Rollback();
+    }).catch((e) => {
+      if (!(e instanceof Rollback)) throw e;
+    });
+  } finally {
+    await admin.end();
+  }
+});
