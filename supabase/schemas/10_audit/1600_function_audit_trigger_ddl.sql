@@ -5,8 +5,9 @@
 -- / DROP of the functions its triggers run, of retention and of the retention window.
 --
 -- What no event trigger sees (docs/audit.md): ALTER / DROP EVENT TRIGGER (so the owner can
--- switch these off first), GRANT / REVOKE of a role, SET ROLE, and anything while event
--- triggers do not fire (single-user mode). The audit exports record the triggers' states and
+-- switch these off first), GRANT / REVOKE of a role, SET ROLE, a superuser's direct catalog
+-- updates, and superuser sessions on hosted at all (supautils skips event triggers that
+-- postgres owns for superusers and its reserved roles). The audit exports record the triggers' states and
 -- audit_retention's members, and the verifier compares the chains with them: what this
 -- misses shows as a divergence.
 --
