@@ -2,8 +2,8 @@
 // sink and names the first divergence. Exit 0 when everything agrees, 1 on a divergence
 // (or an incomplete check), 2 on a usage or connection error.
 //
-//   deno task audit:verify [--from N] [--tenant ID|system] [--max-age SECONDS|none]
-//                          [--window-days D] [--json] [--route]
+//   deno task audit:verify [--from N [--from-hash H]] [--tenant ID|system]
+//                          [--max-age SECONDS|none] [--window-days D] [--json] [--route]
 //
 // By default it runs here: the database from SUPABASE_DB_URL (a direct postgres URL is best:
 // one long snapshot), the sink from the same AUDIT_EXPORT_* variables the function reads
@@ -11,6 +11,9 @@
 // Run it from a machine of your own: it then trusts neither the project's functions nor its
 // database code. --route asks the deployed operator route instead (SUPABASE_URL,
 // SUPABASE_SERVICE_ROLE_KEY; local stack defaults).
+//
+// Every export holds every chain, so a scheduled run can start where the last valid one
+// ended: it prints `--from N --from-hash H` for that.
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { sinkFromEnv } from "./sink.ts";
@@ -26,9 +29,8 @@ const LOCAL_URL = "http://127.0.0.1:54321";
 const LOCAL_SERVICE_KEY =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
-const USAGE =
-  `usage: deno task audit:verify [--from N] [--tenant ID|system] [--max-age SECONDS|none]
-                              [--window-days D] [--json] [--route]`;
+const USAGE = `usage: deno task audit:verify [--from N [--from-hash H]] [--tenant ID|system]
+                              [--max-age SECONDS|none] [--window-days D] [--json] [--route]`;
 
 export interface CliResult {
   code: number;
@@ -39,7 +41,9 @@ export function describeReport(r: VerifyReport): string {
   const ex = r.exports;
   const head = r.valid
     ? `valid: ${r.chains_checked} chains, ${r.rows_checked} rows agree with ${ex.read} exports` +
-      (ex.read ? ` (#${ex.first_seq}–#${ex.last_seq}, newest ${ex.newest_at})` : "")
+      (ex.read
+        ? ` (#${ex.first_seq}–#${ex.last_seq}, newest ${ex.newest_at}); next run: --from ${ex.last_seq} --from-hash ${ex.last_hash}`
+        : "")
     : !r.complete && r.divergence_count === 0
     ? `incomplete: the time budget ran out after ${r.chains_checked} chains`
     : `DIVERGED (${r.divergence_count}): ${r.first!.message}`;
@@ -57,6 +61,7 @@ export async function main(argv: string[], env = Deno.env.toObject()): Promise<C
       args: argv,
       options: {
         from: { type: "string" },
+        "from-hash": { type: "string" },
         tenant: { type: "string" },
         "max-age": { type: "string" },
         "window-days": { type: "string" },
@@ -72,6 +77,10 @@ export async function main(argv: string[], env = Deno.env.toObject()): Promise<C
   const from = values.from === undefined ? undefined : Number(values.from);
   if (from !== undefined && !(Number.isInteger(from) && from >= 1)) {
     return { code: 2, output: `--from must be an export number (1, 2, …), got ${values.from}` };
+  }
+  const fromHash = values["from-hash"];
+  if (fromHash !== undefined && (from === undefined || !/^[0-9a-f]{64}$/.test(fromHash))) {
+    return { code: 2, output: "--from-hash needs --from and a 64-digit hex hash" };
   }
   const maxAge = values["max-age"] === undefined
     ? Number(env.AUDIT_EXPORT_MAX_AGE_SECONDS ?? defaultMaxAgeSeconds)
@@ -96,6 +105,7 @@ export async function main(argv: string[], env = Deno.env.toObject()): Promise<C
   if (values.route) {
     const q = new URLSearchParams();
     if (from) q.set("from_export", String(from));
+    if (fromHash) q.set("from_hash", fromHash);
     if (tenant) q.set("tenant_id", tenant.toLowerCase());
     if (maxAge !== null) q.set("max_age_seconds", String(maxAge));
     q.set("budget_ms", "120000");
@@ -131,6 +141,7 @@ export async function main(argv: string[], env = Deno.env.toObject()): Promise<C
         windowSeconds,
         maxAgeSeconds: maxAge,
         fromExport: from,
+        fromHash,
         chains: tenant ? [tenant.toLowerCase()] : undefined,
         maxDivergences: 1000,
       });

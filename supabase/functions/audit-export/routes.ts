@@ -49,6 +49,7 @@ export function verifyDefaults(): { windowSeconds: number; maxAgeSeconds: number
 
 const verifyQuery = z.strictObject({
   from_export: z.coerce.number().int().min(1).optional(),
+  from_hash: z.string().regex(/^[0-9a-f]{64}$/, "a 64-digit hex hash").optional(),
   tenant_id: z.union([z.guid(), z.literal(systemChain)]).optional(),
   max_age_seconds: z.coerce.number().int().min(0).optional(),
   budget_ms: z.coerce.number().int().min(1000).max(120_000).optional(),
@@ -69,6 +70,7 @@ export function mountVerifyRoute(app: Hono<AppEnv>, getSink = () => sinkFromEnv(
       windowSeconds: defaults.windowSeconds,
       maxAgeSeconds: q.max_age_seconds ?? defaults.maxAgeSeconds,
       fromExport: q.from_export,
+      fromHash: q.from_hash,
       chains: q.tenant_id ? [q.tenant_id] : undefined,
       deadline: Date.now() + (q.budget_ms ?? 60_000),
     });

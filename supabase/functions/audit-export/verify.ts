@@ -59,6 +59,8 @@ export interface VerifyReport {
     read: number;
     first_seq: number | null;
     last_seq: number | null;
+    /** The newest export's hash: with last_seq, where the next verification can start. */
+    last_hash: string | null;
     newest_at: string | null;
     recorded_last_seq: number | null;
   };
@@ -71,8 +73,13 @@ export interface VerifyOptions {
   windowSeconds?: number;
   /** null: do not judge the newest export's age. */
   maxAgeSeconds?: number | null;
-  /** Check the export chain from this export on (its predecessor's hash is not checked). */
+  /**
+   * Check the exports from this one on. Every export holds every chain, so starting at the
+   * newest export a previous run found valid (with `fromHash`, the hash it saw) loses
+   * nothing; without it, that export's predecessor is not checked.
+   */
   fromExport?: number;
+  fromHash?: string;
   /** Only these chains ("system" or a tenant id); the exports are checked whole anyway. */
   chains?: string[];
   maxDivergences?: number;
@@ -194,7 +201,7 @@ class Collector {
 /** Folds the exports (sorted by name) into facts; problems of the export chain and guards. */
 export async function foldExports(
   items: Array<{ name: string; text: string }>,
-  opts: { windowSeconds: number; fromExport: number },
+  opts: { windowSeconds: number; fromExport: number; fromHash?: string },
 ): Promise<ExportFacts> {
   const W = opts.windowSeconds * 1e6;
   const facts: ExportFacts = {
@@ -273,6 +280,15 @@ export async function foldExports(
           : `prev_hash ${doc.prev_hash} is not the hash of export #${
             nameSeq - 1
           } (${prevHash}): one of the two was replaced`,
+      });
+    }
+    if (nameSeq === opts.fromExport && opts.fromHash && doc.hash !== opts.fromHash) {
+      problem({
+        kind: "export",
+        tenant_id: null,
+        seq: null,
+        export_seq: nameSeq,
+        problem: `its hash is ${doc.hash}, the verification it starts from saw ${opts.fromHash}`,
       });
     }
     prevHash = doc.hash;
@@ -633,7 +649,11 @@ export async function verifyAudit(
   const fromExport = opts.fromExport ?? 1;
   const W = windowSeconds * 1e6;
   const out = new Collector();
-  const facts = await foldExports(exportsRead, { windowSeconds, fromExport });
+  const facts = await foldExports(exportsRead, {
+    windowSeconds,
+    fromExport,
+    fromHash: opts.fromHash,
+  });
 
   // Chains first: they are what the exports protect.
   const wanted = opts.chains ? new Set(opts.chains) : null;
@@ -745,6 +765,7 @@ export async function verifyAudit(
       read: facts.read,
       first_seq: facts.firstSeq,
       last_seq: facts.lastSeq,
+      last_hash: facts.lastSeq === null ? null : facts.hashes.get(facts.lastSeq) ?? null,
       newest_at: facts.newestAtUs === null ? null : isoOf(facts.newestAtUs),
       recorded_last_seq: recordedLast?.seq ?? null,
     },

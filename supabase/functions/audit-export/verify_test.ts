@@ -169,3 +169,22 @@ Deno.test("verify: guards of an export and a changed retention window are named 
     "guards (export #1): the retention window is 7776000 s, the verifier expects 2592000 s (and in every export since, up to the newest #2)",
   ]);
 });
+
+Deno.test("verify: a run can start at the newest export the last valid run saw, and checks its hash", async () => {
+  const rows = chain(3);
+  const at = t0 + 4 * 3600e6;
+  const ex = await exportsOf([
+    { at, chains: [entry(rows, 2, 1)] },
+    { at, chains: [entry(rows, 3, 1)] },
+  ]);
+  const first = await verifyAudit(ex, db(rows, at));
+  assert.equal(first.valid, true);
+  const next = { fromExport: first.exports.last_seq!, fromHash: first.exports.last_hash! };
+  const again = await verifyAudit(ex.slice(1), db(rows, at), next);
+  assert.deepEqual([again.valid, again.exports.read], [true, 1]);
+  const wrong = await verifyAudit(ex.slice(1), db(rows, at), { ...next, fromHash: "a".repeat(64) });
+  assert.match(
+    wrong.first!.message,
+    /^export #2: its hash is [0-9a-f]{64}, the verification it starts from saw a{64}$/,
+  );
+});
