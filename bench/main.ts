@@ -39,7 +39,13 @@ await install();
 const dir = await Deno.makeTempDir({ prefix: "stack-bench-" });
 const stack = await startStack({
   dir,
-  ports: { api: freePort(), db: freePort(), pooler: freePort(), composio: freePort() },
+  ports: {
+    api: freePort(),
+    db: freePort(),
+    pooler: freePort(),
+    composio: freePort(),
+    auditSink: freePort(),
+  },
   durable: false,
   functionLog: () => {},
 });

@@ -5,6 +5,7 @@
 // performed.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { ensureAuditSinkUser } from "./audit_sink.ts";
 import { isRoot, run, runOrThrow } from "./command.ts";
 import { functionsDenoBin, functionsDenoVersion } from "./functions_deno.ts";
 import { cacheDir, pgLibDir, pgShareDir, standInExtensionsDir, toolsDir } from "./paths.ts";
@@ -220,6 +221,12 @@ export async function install(opts: InstallOptions = {}): Promise<string[]> {
       );
     }
     steps.push(spec);
+  }
+
+  // The OS user the local audit export sink runs as: neither postgres nor root.
+  if (await ensureAuditSinkUser()) {
+    log("created the OS user audit-sink (the local audit export sink runs as it)");
+    steps.push("user audit-sink");
   }
 
   if (opts.withCli && (toolVersion("supabase") !== supabaseCliVersion || !exists(supabaseCliBin))) {

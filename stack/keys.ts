@@ -12,6 +12,16 @@ export const serviceRoleKey =
 export const publishableKey = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH";
 export const secretKey = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
 
+// The local stack's audit export sink (stack/audit_sink.ts): the bearer token of its HTTPS
+// sink protocol and the key of its S3 face. Well-known like the keys above, not secrets.
+export const auditSinkToken = "local-audit-sink-token";
+export const auditSinkS3 = {
+  accessKeyId: "local-audit-sink",
+  secretAccessKey: "local-audit-sink-secret",
+  region: "local",
+  bucket: "audit-exports",
+};
+
 // The password of every seed user (supabase/seed.sql), for signing in to the Auth stand-in.
 export const seedUserPassword = "local-dev-password";
 

@@ -148,7 +148,13 @@ if (import.meta.main) {
   const results: SuiteResult[] = [];
   let stack;
   try {
-    const ports = { api: freePort(), db: freePort(), pooler: freePort(), composio: freePort() };
+    const ports = {
+      api: freePort(),
+      db: freePort(),
+      pooler: freePort(),
+      composio: freePort(),
+      auditSink: freePort(),
+    };
     // Function logs go to a file, so the test output stays readable; tests read it.
     const functionLog = join(dir, "functions.log");
     const logFile = await Deno.open(functionLog, { create: true, append: true });

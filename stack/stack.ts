@@ -11,11 +11,20 @@ import {
   startCluster,
   stopCluster,
 } from "./cluster.ts";
+import { type AuditSink, startAuditSink } from "./audit_sink.ts";
 import { type ComposioSandbox, startComposioSandbox } from "./composio_sandbox.ts";
 import { type ApiGateway, startApiGateway } from "./api_gateway.ts";
 import { readAuthConfig, startAuthServer } from "./auth_server.ts";
 import { createFunctionsRouter, type FunctionsRouter } from "./functions_server.ts";
-import { anonKey, jwtSecret, publishableKey, secretKey, serviceRoleKey } from "./keys.ts";
+import {
+  anonKey,
+  auditSinkS3,
+  auditSinkToken,
+  jwtSecret,
+  publishableKey,
+  secretKey,
+  serviceRoleKey,
+} from "./keys.ts";
 import { applyMigrations, applySeed } from "./migrate.ts";
 import { functionsDir, projectRoot, seedFile } from "./paths.ts";
 import { type StackLayout, stackLayout } from "./layout.ts";
@@ -30,6 +39,8 @@ export interface StackPorts {
   pooler: number;
   /** The Composio sandbox, when COMPOSIO_API_KEY is unset. */
   composio: number;
+  /** The audit export sink (stack/audit_sink.ts). */
+  auditSink: number;
 }
 
 export interface StackOptions {
@@ -48,6 +59,7 @@ export interface Stack {
   api: ApiGateway;
   functions: FunctionsRouter;
   composio: ComposioSandbox | null;
+  auditSink: AuditSink;
   /** True when this start created the cluster (and so seeded it). */
   created: boolean;
   layout: StackLayout;
@@ -154,6 +166,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       composioEnv = { COMPOSIO_API_KEY: composio.apiKey, COMPOSIO_BASE_URL: composio.url };
     }
 
+    // Where audit exports go: a process of another OS user, outside what the functions and
+    // the database can change.
+    const auditSink = await startAuditSink({
+      stackDir: layout.dir,
+      port: opts.ports.auditSink,
+      log,
+    });
+    stops.push(() => auditSink.stop());
+
     const apiUrl = `http://127.0.0.1:${opts.ports.api}`;
     // Kept in the stack folder: user tokens stay valid across restarts.
     const signingKey = await loadSigningKey(join(opts.dir, "auth"));
@@ -168,6 +189,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // As hosted injects it: the public keys user tokens are signed with.
       SUPABASE_JWKS: JSON.stringify(publicJwks(signingKey)),
       ...composioEnv,
+      // As an operator sets them with `supabase secrets set` (docs/audit.md).
+      AUDIT_EXPORT_URL: auditSink.exportsUrl,
+      AUDIT_EXPORT_TOKEN: auditSinkToken,
     };
     const configFile = join(projectRoot, "supabase", "config.toml");
     const auth = await startAuthServer({
@@ -204,6 +228,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       STACK_ADMIN_URL: adminUrl(cluster),
       STACK_POSTGRES_URL: pgUrl,
       STACK_POOLER_URL: pooler.url(),
+      STACK_AUDIT_SINK_URL: auditSink.url,
+      STACK_AUDIT_SINK_DIR: auditSink.dir,
+      STACK_AUDIT_SINK_USER: auditSink.user,
+      STACK_AUDIT_SINK_S3_ENDPOINT: auditSink.s3Endpoint,
+      STACK_AUDIT_SINK_S3_BUCKET: auditSinkS3.bucket,
     };
     return {
       cluster,
@@ -211,6 +240,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       api,
       functions,
       composio,
+      auditSink,
       created,
       layout,
       adminUrl: adminUrl(cluster),

@@ -26,7 +26,13 @@ const args = parseArgs({
 }).values;
 /** Supabase CLI's local ports where there is one (API 54321, DB 54322, pooler 54329). */
 const base = Number(args["base-port"] ?? 54321);
-const ports: StackPorts = { api: base, db: base + 1, pooler: base + 8, composio: base + 9 };
+const ports: StackPorts = {
+  api: base,
+  db: base + 1,
+  pooler: base + 8,
+  composio: base + 9,
+  auditSink: base + 10,
+};
 const dir = args.dir ?? join(stackDir, "local");
 
 const layout = stackLayout(dir);
@@ -72,6 +78,7 @@ Local stack is running. Ctrl-C stops it.
   Postgres    ${stack.postgresUrl}   (data in ${stack.layout.clusterDir})
   Pooler      ${stack.pooler.url()}   (transaction mode, like Supavisor :6543)
   Superuser   ${stack.adminUrl}
+  Audit sink  ${stack.auditSink.exportsUrl}   (runs as ${stack.auditSink.user}, files in ${stack.auditSink.dir})
   Composio    ${
   stack.composio
     ? `${stack.composio.url} (sandbox, x-api-key: ${stack.composio.apiKey})`

@@ -69,7 +69,7 @@ Deno.test("start serves the stack until Ctrl-C, then leaves no process behind", 
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.match(out, new RegExp(`Functions\\s+http://127\\.0\\.0\\.1:${base}/functions/v1`));
-    for (const port of [base, base + 1, base + 8, base + 9]) {
+    for (const port of [base, base + 1, base + 8, base + 9, base + 10]) {
       assert.ok(await canConnect(port), `port ${port} open\n${out}`);
     }
     const res = await fetch(`http://127.0.0.1:${base}/functions/v1/no-such-function`);
@@ -85,7 +85,7 @@ Deno.test("start serves the stack until Ctrl-C, then leaves no process behind", 
     assert.deepEqual(kids.filter(alive), [], "no child process outlives start");
     const cluster = { dir: stackLayout(dir).clusterDir, port: base + 1, durable: true };
     assert.equal(await isRunning(cluster), false, "Postgres stopped");
-    for (const port of [base, base + 1, base + 8, base + 9]) {
+    for (const port of [base, base + 1, base + 8, base + 9, base + 10]) {
       assert.equal(await canConnect(port), false, `port ${port} closed`);
     }
   } finally {

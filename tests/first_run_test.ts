@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { run } from "../stack/command.ts";
 import { isRoot } from "../stack/command.ts";
 import { canEnter, stackLayout } from "../stack/layout.ts";
+import { auditSinkDir } from "../stack/audit_sink.ts";
 import { projectRoot } from "../stack/paths.ts";
 import { connect, freeBasePort, spawnCollecting } from "./testing.ts";
 
@@ -99,6 +100,7 @@ Deno.test({
       await stopWithCtrlC(start);
       await Deno.remove(home, { recursive: true });
       await Deno.remove(layout.serverDir, { recursive: true }).catch(() => {});
+      await Deno.remove(auditSinkDir(layout.dir), { recursive: true }).catch(() => {});
     }
   },
 });

@@ -170,13 +170,13 @@ export async function canConnect(port: number): Promise<boolean> {
   }
 }
 
-/** A base port whose stack ports (base, +1, +8, +9) are all free. */
+/** A base port whose stack ports (base, +1, +8, +9, +10) are all free. */
 export async function freeBasePort(): Promise<number> {
   for (;;) {
     // Below Linux's ephemeral range (32768 and up), so no outgoing connection of another
     // process can take one of these ports between this check and the stack binding it.
     const base = 20000 + Math.floor(Math.random() * 12000);
-    const taken = await Promise.all([0, 1, 8, 9].map((o) => canConnect(base + o)));
+    const taken = await Promise.all([0, 1, 8, 9, 10].map((o) => canConnect(base + o)));
     if (!taken.some(Boolean)) return base;
   }
 }

@@ -2,7 +2,7 @@
 -- retention that keeps chains verifiable, audited writes and audited policy DDL. Runs as
 -- postgres; everything is rolled back. (Concurrency and the superuser: stack/audit_chain_test.ts.)
 begin;
-select plan(49);
+select plan(64);
 
 -- A tenant of our own (no foreign key: any uuid is a chain).
 create temporary table t (k text primary key, v uuid);
@@ -209,13 +209,20 @@ select cmp_ok(internal.audit_log_retain(interval '90 days'), '>=', 3::bigint,
               'retention deletes old rows');
 select results_eq(
   $$select seq from public.audit_log where tenant_id = pg_temp.tid('z') order by seq$$,
-  array[4::bigint, 5], 'the old prefix of the chain is gone, later rows stay');
+  array[4::bigint, 5, 6],
+  'the old prefix of the chain is gone, later rows stay, and retention''s anchor row follows');
 select results_eq(
   $$select seq, hash from internal.audit_chain_anchors where chain_key = pg_temp.tid('z')$$,
   $$select 3::bigint, hash from before_retention$$, 'the chain is anchored at the newest deleted row');
 select results_eq(
   $$select valid, rows_checked from internal.audit_log_verify(pg_temp.tid('z'))$$,
-  $$values (true, 2::bigint)$$, 'the retained chain verifies from its anchor');
+  $$values (true, 3::bigint)$$, 'the retained chain verifies from its anchor');
+select results_eq(
+  $$select category, payload ->> 'anchor_seq', payload ->> 'anchor_hash', payload ->> 'deleted',
+           payload ->> 'first_deleted_seq'
+      from public.audit_log where tenant_id = pg_temp.tid('z') and seq = 6$$,
+  $$select 'audit_retention'::text, '3'::text, hash, '3'::text, '1'::text from before_retention$$,
+  'the trimmed chain holds an anchor row: what went, and the hash it now starts from');
 select is(
   (select payload ->> 'keep' from public.audit_log
     where tenant_id is null and category = 'audit_retention' order by seq desc limit 1),
@@ -225,8 +232,20 @@ select is((select valid from internal.audit_log_verify(null)), true,
 insert into public.audit_log (tenant_id, actor_type, category) values (pg_temp.tid('z'), 'job', 'after');
 select is((select valid from internal.audit_log_verify(pg_temp.tid('z'))), true,
           'the chain goes on after retention');
-select throws_ok($$select internal.audit_log_retain(interval '1 hour')$$, '22023', null,
-                 'retention keeps at least a day');
+select throws_ok($$select internal.audit_log_retain(interval '89 days')$$, '22023', null,
+                 'retention keeps at least the retention window');
+select is(internal.audit_retention_window(), interval '90 days', 'the retention window is 90 days');
+-- Whoever is audit_retention: no row younger than the window leaves.
+select is(pg_has_role('postgres', 'audit_retention', 'member'), false,
+          'postgres is no longer a member of audit_retention');
+grant audit_retention to postgres;
+select is(pg_temp.as_role('audit_retention',
+            format('delete from public.audit_log where tenant_id = %L and seq = 7', pg_temp.tid('z'))),
+          'PT405', 'audit_retention itself cannot delete a row inside the retention window');
+select is(pg_temp.as_role('audit_retention',
+            format('delete from public.audit_log where tenant_id = %L and seq = 5', pg_temp.tid('z'))),
+          '1 rows', 'audit_retention can delete a row older than the window (the chain then shows the gap)');
+revoke audit_retention from postgres;
 select is(
   (select proowner::regrole::text || ' ' || prosecdef from pg_proc
     where oid = 'internal.audit_log_retain(interval)'::regprocedure),
@@ -314,6 +333,77 @@ select is(
      from pg_event_trigger where evtname like 'audit_policy%'),
   array['audit_policy_ddl postgres O', 'audit_policy_drop postgres O'],
   'the event triggers are owned by postgres, as on hosted');
+
+-- --- trigger DDL --------------------------------------------------------------------------
+create temporary table mark2 as select max(id) as id from public.audit_log;
+create function pg_temp.trigger_events() returns setof text
+language sql as $$
+  select (payload ->> 'command') || ' ' || (payload ->> 'object')
+         || coalesce(' immutable_row=' || (payload -> 'audit_log_triggers' ->> 'audit_log_immutable_row'), '')
+    from public.audit_log where tenant_id is null and category = 'auth_policy'
+     and id > (select max(id) from mark2) and payload ? 'audit_log_triggers'
+   order by seq
+$$;
+alter table public.audit_log disable trigger audit_log_immutable_row;
+alter table public.audit_log enable trigger audit_log_immutable_row;
+alter table public.audit_log enable always trigger audit_log_immutable_row;
+create trigger audit_test_trigger before update on public.audit_log
+  for each row execute function internal.audit_log_immutable();
+drop trigger audit_test_trigger on public.audit_log;
+create or replace function internal.audit_retention_window() returns interval
+language sql immutable parallel safe set search_path = '' as $$ select interval '90 days' $$;
+alter table public.tasks add column audit_test_col2 int;
+select results_eq(
+  $$select * from pg_temp.trigger_events()$$,
+  array['ALTER TABLE public.audit_log immutable_row=disabled',
+        'ALTER TABLE public.audit_log immutable_row=origin',
+        'ALTER TABLE public.audit_log immutable_row=always',
+        'CREATE TRIGGER audit_test_trigger on public.audit_log immutable_row=always',
+        'DROP TRIGGER audit_test_trigger on public.audit_log immutable_row=always',
+        'CREATE FUNCTION internal.audit_retention_window() immutable_row=always'],
+  'trigger switches, trigger DDL on audit_log and changes of audit functions are audited with the trigger states; other tables are not');
+select is(
+  (select actor_id from public.audit_log where id > (select max(id) from mark2)
+    and category = 'auth_policy' order by id limit 1),
+  'postgres', 'the audited actor is the role that ran the DDL');
+select throws_ok($$alter table public.audit_log disable trigger audit_log_chain$$, 'PT405', null,
+                 'disabling the chain trigger is refused: its own audit row could not be chained');
+select throws_ok($$drop trigger audit_log_chain on public.audit_log$$, 'PT405', null,
+                 'so is dropping it');
+create temporary table mark3 as select max(id) as id from public.audit_log;
+grant audit_retention to postgres;
+revoke audit_retention from postgres;
+select is(
+  (select count(*)::int from public.audit_log where id > (select max(id) from mark3)),
+  0, 'GRANT / REVOKE of a role writes nothing: no event trigger sees it (the exports record members)');
+select is(
+  (select array_agg(evtname || ' ' || evtowner::regrole::text || ' ' || evtenabled::text order by evtname)
+     from pg_event_trigger where evtname like 'audit_trigger%'),
+  array['audit_trigger_ddl postgres A', 'audit_trigger_drop postgres A'],
+  'the trigger-DDL event triggers are owned by postgres and ENABLE ALWAYS (replica sessions fire them too)');
+
+-- --- export snapshot ----------------------------------------------------------------------
+select is(
+  (select jsonb_build_object('start', c ->> 'start_seq', 'head', c ->> 'head_seq', 'young', c ->> 'young_seq',
+                             'head_hash_ok', c ->> 'head_hash' = (select hash from public.audit_log
+                                                                   where tenant_id = pg_temp.tid('z') and seq = 7))
+     from jsonb_array_elements(internal.audit_export_snapshot(interval '1 hour') -> 'chains') c
+    where c ->> 'tenant_id' = pg_temp.tid('z')::text),
+  '{"start": "3", "head": "7", "young": "4", "head_hash_ok": true}'::jsonb,
+  'the snapshot holds each chain''s start (anchor), head and first young row');
+select is(
+  (select seq from internal.audit_export_marks where chain_key = pg_temp.tid('z')), 4::bigint,
+  'the next export resumes at that young row');
+select is(
+  (select jsonb_build_object('members', s -> 'guards' -> 'audit_retention_members',
+                             'immutable', s -> 'guards' -> 'audit_log_triggers' ->> 'audit_log_immutable_row',
+                             'event', s -> 'guards' -> 'event_triggers' ->> 'audit_trigger_ddl',
+                             'window', s -> 'retention_window_seconds')
+     from internal.audit_export_snapshot(interval '1 hour', false) s),
+  '{"members": [], "immutable": "always", "event": "always", "window": 7776000}'::jsonb,
+  'the snapshot records the guards no event trigger sees change');
+select is(internal.audit_export_snapshot(interval '90 days'), null,
+          'a horizon not below the window is refused (NULL)');
 
 select * from finish();
 rollback;
