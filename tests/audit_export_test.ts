@@ -8,20 +8,25 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { join } from "node:path";
-import { callFunction, connect, env } from "../../../stack/testing.ts";
-import { auditSinkS3, auditSinkToken } from "../../../stack/keys.ts";
-import { freePort } from "../../../stack/cluster.ts";
-import { startAuditSink } from "../../../stack/audit_sink.ts";
-import type { Sql } from "../_shared/db.ts";
-import { runJob } from "../_shared/job.ts";
-import { setLogSink } from "../_shared/log.ts";
-import { exportJob } from "./export.ts";
-import { exportName, parseExport } from "./export_doc.ts";
-import { rowHash } from "./row_hash.ts";
-import { rowColumns } from "./db_state.ts";
-import { verifyNow } from "./routes.ts";
-import { type ExportSink, HttpSink, MemorySink, S3Sink } from "./sink.ts";
-import type { VerifyReport } from "./verify.ts";
+import { callFunction, connect, env } from "./testing.ts";
+import { auditSinkS3, auditSinkToken } from "../stack/keys.ts";
+import { freePort } from "../stack/cluster.ts";
+import { startAuditSink } from "../stack/audit_sink.ts";
+import type { Sql } from "../supabase/functions/_shared/db.ts";
+import { runJob } from "../supabase/functions/_shared/job.ts";
+import { setLogSink } from "../supabase/functions/_shared/log.ts";
+import { exportJob } from "../supabase/functions/audit-export/export.ts";
+import { exportName, parseExport } from "../supabase/functions/audit-export/export_doc.ts";
+import { rowHash } from "../supabase/functions/audit-export/row_hash.ts";
+import { rowColumns } from "../supabase/functions/audit-export/db_state.ts";
+import { verifyNow } from "../supabase/functions/audit-export/routes.ts";
+import {
+  type ExportSink,
+  HttpSink,
+  MemorySink,
+  S3Sink,
+} from "../supabase/functions/audit-export/sink.ts";
+import type { VerifyReport } from "../supabase/functions/audit-export/verify.ts";
 
 const need = (name: string) => {
   const v = Deno.env.get(name);
