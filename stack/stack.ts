@@ -6,6 +6,7 @@ import {
   adminUrl,
   type Cluster,
   clusterExists,
+  ensureStorageSchema,
   initCluster,
   postgresUrl,
   startCluster,
@@ -98,6 +99,7 @@ export async function prepareDatabase(
     await initCluster(cluster);
   } else {
     await startCluster(cluster);
+    await ensureStorageSchema(cluster);
   }
   const pgUrl = postgresUrl(cluster);
   try {
