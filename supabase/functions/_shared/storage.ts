@@ -5,6 +5,13 @@
 import { serviceKeys } from "./auth.ts";
 import { optionalEnv, requireEnv } from "./env.ts";
 
+/**
+ * Bytes as TextEncoder makes them: an ArrayBuffer-backed Uint8Array under the tooling's
+ * TypeScript (whose fetch takes only those) and a plain Uint8Array under the Edge Runtime's
+ * older one (which has no generic Uint8Array). Written this way, both accept it.
+ */
+export type Bytes = ReturnType<TextEncoder["encode"]>;
+
 export interface StorageConfig {
   /** `${SUPABASE_URL}/storage/v1` */
   url: string;
@@ -98,7 +105,7 @@ async function call(
 /** Uploads (or replaces) an object with the service key; throws StorageCallError. */
 export async function uploadObject(
   cfg: StorageConfig,
-  o: { bucket: string; name: string; bytes: Uint8Array<ArrayBuffer>; contentType: string },
+  o: { bucket: string; name: string; bytes: Bytes; contentType: string },
   timeoutMs = cfg.timeoutMs,
 ): Promise<void> {
   await call(cfg, `/object/${objectPath(o.bucket, o.name)}`, {

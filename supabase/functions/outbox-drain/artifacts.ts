@@ -16,7 +16,7 @@ import { type BackoffPolicy, nextRetryDelay } from "../_shared/backoff.ts";
 import type { Sql } from "../_shared/db.ts";
 import { optionalEnv } from "../_shared/env.ts";
 import type { Logger } from "../_shared/log.ts";
-import { storageConfig, uploadObject } from "../_shared/storage.ts";
+import { type Bytes, storageConfig, uploadObject } from "../_shared/storage.ts";
 import type { Claimed } from "./claim.ts";
 import type { Artifact, ArtifactRef, Settled } from "./settlement.ts";
 
@@ -35,7 +35,7 @@ const BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 15 * 60_000 };
 
 /** Uploads an artifact's bytes; throws when it did not. */
 export type Upload = (
-  o: { bucket: string; name: string; bytes: Uint8Array<ArrayBuffer>; contentType: string },
+  o: { bucket: string; name: string; bytes: Bytes; contentType: string },
   timeoutMs: number,
 ) => Promise<void>;
 
@@ -67,7 +67,7 @@ export function outputOf(result: unknown): unknown {
   return result ?? null;
 }
 
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function sha256Hex(bytes: Bytes): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -115,7 +115,10 @@ export async function offloadLargeOutputs(
   const enc = new TextEncoder();
   const candidates = settled.filter((s) =>
     s.settlement.op === "complete" &&
-    // A UTF-8 byte is at most three UTF-16 units of the answer: below this, it cannot be large.
+    // A cheap pre-filter, so small answers are not serialised twice: UTF-8 takes at most three
+    // bytes per UTF-16 unit of the answer's text, so an answer under a third of the threshold
+    // is small. (Only numbers written shorter than JavaScript writes them, 1e9, could grow
+    // past that.)
     (s.outputChars === undefined || s.outputChars * 3 > opts.threshold)
   );
   let next = 0;
@@ -223,7 +226,7 @@ export async function flushPendingArtifacts(
                                            ${FLUSH_LEASE_MS}, ${opts.tenantId}::uuid)`;
     if (rows.length === 0) break;
     const results = await Promise.all(rows.map(async (r) => {
-      const bytes = new Uint8Array(r.content);
+      const bytes: Bytes = new Uint8Array(r.content);
       opts.budget.charge(artifactCost(bytes.byteLength));
       try {
         await opts.upload(
