@@ -473,6 +473,18 @@ export async function startStorageServer(opts: StorageServerOptions): Promise<St
           throw errors.invalidRequest("body/offset must be an integer >= 0");
         }
         const sort = (b.sortBy ?? {}) as { column?: unknown; order?: unknown };
+        if (
+          !["name", "updated_at", "created_at", "last_accessed_at"].includes(
+            String(sort.column ?? "name"),
+          )
+        ) {
+          throw errors.invalidRequest(
+            "body/sortBy/column must be name, updated_at, created_at or last_accessed_at",
+          );
+        }
+        if (!["asc", "desc"].includes(String(sort.order ?? "asc"))) {
+          throw errors.invalidRequest("body/sortBy/order must be asc or desc");
+        }
         const search = typeof b.search === "string" ? b.search : "";
         let prefix = b.prefix;
         if (prefix.length > 0 && !prefix.endsWith("/")) prefix += "/";
@@ -498,9 +510,16 @@ export async function startStorageServer(opts: StorageServerOptions): Promise<St
           1000,
         );
         const prefix = typeof b.prefix === "string" ? b.prefix : "";
-        const after = typeof b.cursor === "string" && b.cursor
-          ? new TextDecoder().decode(Uint8Array.from(atob(b.cursor), (c) => c.charCodeAt(0)))
-          : "";
+        let after = "";
+        if (typeof b.cursor === "string" && b.cursor) {
+          try {
+            after = new TextDecoder().decode(
+              Uint8Array.from(atob(b.cursor), (c) => c.charCodeAt(0)),
+            );
+          } catch {
+            throw errors.invalidRequest("body/cursor is not a cursor this server gave");
+          }
+        }
         const delimited = b.with_delimiter === true;
         // Objects under the prefix, in name order; with the delimiter, everything below the
         // next "/" is one folder entry.
