@@ -141,6 +141,19 @@ export async function bootstrapDatabase(c: Cluster, db: string, withCron: boolea
   });
 }
 
+/**
+ * Brings the platform's storage schema up to date in `db` (idempotent), as hosted Storage
+ * migrates its schema on boot: a cluster bootstrapped before it existed gets it before the
+ * migrations that put policies on it run.
+ */
+export async function ensureStorageSchema(c: Cluster, db = "postgres"): Promise<void> {
+  await psqlAdmin(
+    c,
+    await sqlWithIncludes(join(projectRoot, "stack", "sql", "storage_schema.sql")),
+    db,
+  );
+}
+
 /** A fresh database in this cluster, owned by postgres, shaped like a project database. */
 export async function createProjectDatabase(c: Cluster, db: string): Promise<void> {
   await psqlAdmin(c, `create database "${db}" owner postgres`);

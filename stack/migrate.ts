@@ -298,15 +298,23 @@ export async function applyMigrations(
 /**
  * Reverts applied migrations newest first with supabase/rollbacks/<same file name>, down to
  * (not including) `toVersion`, or all of them. Each rollback removes its own history row.
+ * Rollbacks run as migrations do (SqlFileRunner): a policy dropped from a platform table
+ * runs as the superuser, as supautils lets postgres drop it on hosted.
  */
 export async function rollbackMigrations(
   url: string,
-  opts: { toVersion?: string; dir?: string; rollbackDir?: string; log?: (l: string) => void } = {},
+  opts: {
+    toVersion?: string;
+    dir?: string;
+    rollbackDir?: string;
+    log?: (l: string) => void;
+    adminUrl?: string;
+  } = {},
 ): Promise<Migration[]> {
   const log = opts.log ?? (() => {});
-  const sql = connect(url);
+  const runner = new SqlFileRunner(url, opts.adminUrl);
   try {
-    const done = await appliedVersions(sql);
+    const done = await appliedVersions(runner.sql);
     const reverted: Migration[] = [];
     const targets = listMigrations(opts.dir).filter((m) =>
       done.has(m.version) && (!opts.toVersion || m.version > opts.toVersion)
@@ -316,23 +324,20 @@ export async function rollbackMigrations(
       const text = await Deno.readTextFile(file).catch(() => {
         throw new MigrationError(file, "rollback file is missing");
       });
-      try {
-        await sql.begin(async (tx) => {
-          await tx.unsafe(text).simple();
+      await runner.run(file, text, {
+        andThen: async (tx) => {
           const [{ left }] = await tx`
             select count(*)::int as left from supabase_migrations.schema_migrations
             where version = ${m.version}`;
           if (left !== 0) throw new Error("rollback did not remove its schema_migrations row");
-        });
-      } catch (err) {
-        throw new MigrationError(file, describe(err, text));
-      }
+        },
+      });
       log(`reverted ${basename(m.file)}`);
       reverted.push(m);
     }
     return reverted;
   } finally {
-    await sql.end();
+    await runner.end();
   }
 }
 

@@ -162,23 +162,25 @@ Deno.test("a migration creating an event trigger applies, as on hosted: owned by
 
 Deno.test("policies on the platform tables supautils grants apply, as on hosted; others do not", async () => {
   const db = await scratchDatabase();
-  // A platform table postgres does not own (as storage.objects on hosted), and another.
+  // storage.objects is the bootstrap's (postgres does not own it, as on hosted); another
+  // table postgres does not own either, which supautils grants nothing on.
   const admin = connect(db.adminUrl);
   await admin.unsafe(`
-    create schema storage;
-    create table storage.objects (id int, owner_id text);
-    alter table storage.objects enable row level security;
-    grant usage on schema storage to postgres;
     create schema elsewhere;
     create table elsewhere.things (id int);
     grant usage on schema elsewhere to postgres`);
   await admin.end();
   const granted = await projectWith({
     "supabase/migrations/20250101000000_policy.sql": [
-      "create table public.mine (id int);",
+      "create table public.mine (id uuid);",
       'create policy "readers; see (all)" on storage.objects for select to authenticated',
       "  using (owner_id = ';' or id in (select id from public.mine));",
       "comment on table public.mine is 'after the policy';",
+    ].join("\n"),
+    "supabase/rollbacks/20250101000000_policy.sql": [
+      'drop policy "readers; see (all)" on storage.objects;',
+      "drop table public.mine;",
+      "delete from supabase_migrations.schema_migrations where version = '20250101000000';",
     ].join("\n"),
   });
   const refused = await projectWith({
@@ -197,6 +199,14 @@ Deno.test("policies on the platform tables supautils grants apply, as on hosted;
       const [{ owner }] = await sql`
         select tableowner as owner from pg_tables where tablename = 'mine'`;
       assert.equal(owner, "postgres", "the other statements ran as postgres");
+      // Its rollback drops the policy the same way.
+      await rollbackMigrations(db.postgresUrl, {
+        dir: join(granted, "supabase/migrations"),
+        rollbackDir: join(granted, "supabase/rollbacks"),
+        adminUrl: db.adminUrl,
+      });
+      const left = await sql`select policyname from pg_policies where tablename = 'objects'`;
+      assert.deepEqual(left.map((r) => r.policyname), []);
     } finally {
       await sql.end();
     }

@@ -1,12 +1,21 @@
 // Compares two databases object by object: what the catalog says about every table, column,
 // constraint, index, view, function, trigger, policy, sequence, type, grant and comment of
 // the project's schemas, the event triggers, roles and memberships of the cluster, default
-// privileges, and the rows of every table (and pg_cron's jobs). Each difference is one line
+// privileges, the rows of every table (and pg_cron's jobs), and what the project adds to the
+// platform's tables (policies on storage's, its bucket rows). Each difference is one line
 // naming the object, so whoever changed one side knows what to change on the other.
 import postgres from "postgres";
 
 /** The schemas the project's migrations create objects in. */
 export const projectSchemas = ["public", "internal", "jobs"];
+
+/**
+ * Platform tables the project writes into without owning them: their policies (which
+ * supautils lets postgres create) and their rows (the project's buckets) are the project's.
+ * The tables themselves are the platform's and are not compared.
+ */
+export const platformTablesWithProjectPolicies = ["storage.objects", "storage.buckets"];
+export const platformTablesWithProjectRows = ["storage.buckets"];
 
 /**
  * Tables whose rows record what happened rather than what was declared, so two builds of
@@ -275,7 +284,8 @@ export async function snapshotDatabase(
         from pg_catalog.pg_policy p
         join pg_catalog.pg_class c on c.oid = p.polrelid
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = any (${schemas})`
+       where n.nspname = any (${schemas})
+          or n.nspname || '.' || c.relname = any (${platformTablesWithProjectPolicies})`
     ) {
       put(snap, `policy ${r.polname} on ${r.nspname}.${r.relname}`, {
         as: r.polpermissive ? "permissive" : "restrictive",
@@ -452,8 +462,9 @@ export async function snapshotDatabase(
                        on a.attrelid = i.indrelid and a.attnum = any (i.indkey)
                     where i.indrelid = c.oid and i.indisprimary order by a.attnum) as pkey
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = any (${schemas}) and c.relkind in ('r', 'p')
-         and ${notExtensionMember("pg_class", "c.oid")}`;
+       where ((n.nspname = any (${schemas}) and ${notExtensionMember("pg_class", "c.oid")})
+              or n.nspname || '.' || c.relname = any (${platformTablesWithProjectRows}))
+         and c.relkind in ('r', 'p')`;
     for (const t of tables) {
       const name = `${t.nspname}.${t.relname}`;
       if (skipRows.has(name)) continue;

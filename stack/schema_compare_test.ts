@@ -1,7 +1,8 @@
 // The comparison behind tests/schema_drift_test.ts catches drift: two small hand-made
-// databases that differ in one function body, one policy, one grant and one row get one
-// line each, naming the object; what may legitimately differ (column order, made-up
-// constraint names, volatile values) gets none.
+// databases that differ in one function body, one policy, one grant and one row, and in a
+// policy and a bucket row they add to the platform's storage tables, get one line each,
+// naming the object; what may legitimately differ (column order, made-up constraint names,
+// volatile values) gets none.
 import assert from "node:assert/strict";
 import { compareSnapshots, isGeneratedConstraintName, snapshotDatabase } from "./schema_compare.ts";
 import { connect, scratchDatabase } from "../tests/testing.ts";
@@ -36,15 +37,30 @@ const second = common + `
   create table app.pairs (a int, b int, constraint pairs_check1 check (a < b));
 `;
 
+// Policies on storage.objects are created by the superuser, as supautils does for postgres.
+const platform = (limit: number, role: string) => `
+  insert into storage.buckets (id, name, file_size_limit) values ('files', 'files', ${limit});
+  create policy files_read on storage.objects for select to ${role}
+    using (bucket_id = 'files');
+`;
+
 Deno.test("the schema comparison names each differing function, policy, grant and row", async () => {
   const [a, b] = await Promise.all([scratchDatabase(), scratchDatabase()]);
   try {
-    for (const [db, text] of [[a, first], [b, second]] as const) {
+    for (
+      const [db, text, admin] of [
+        [a, first, platform(1024, "authenticated")],
+        [b, second, platform(2048, "anon")],
+      ] as const
+    ) {
       const sql = connect(db.postgresUrl);
+      const su = connect(db.adminUrl);
       try {
         await sql.unsafe(text).simple();
+        await su.unsafe(admin).simple();
       } finally {
         await sql.end();
+        await su.end();
       }
     }
     const opts = { schemas: ["app"], skipRows: [] };
@@ -72,9 +88,17 @@ Deno.test("the schema comparison names each differing function, policy, grant an
       "row app.jobs slug=outbox-drain: budget_ms 45000 vs 30000",
     ]);
 
+    assert.deepEqual(about("policy files_read on storage.objects"), [
+      "policy files_read on storage.objects: to authenticated vs anon",
+    ]);
+    assert.deepEqual(about("row storage.buckets"), [
+      "row storage.buckets id=files: file_size_limit 1024 vs 2048",
+    ]);
+
     // Nothing else: not the column order of app.pairs, not its check's made-up name, not
-    // registered_at (now()) or the identity id.
-    assert.equal(diffs.length, 4, diffs.join("\n"));
+    // registered_at (now()) or the identity id, not the buckets' timestamps (now()), not
+    // the storage schema itself (the platform's).
+    assert.equal(diffs.length, 6, diffs.join("\n"));
   } finally {
     await Promise.all([a.drop(), b.drop()]);
   }

@@ -6,6 +6,7 @@ import {
   adminUrl,
   type Cluster,
   clusterExists,
+  ensureStorageSchema,
   initCluster,
   postgresUrl,
   startCluster,
@@ -31,6 +32,7 @@ import { type StackLayout, stackLayout } from "./layout.ts";
 import { PgNetWorker } from "./pg_net_worker.ts";
 import { type Pooler, startPooler } from "./pooler.ts";
 import { loadSigningKey, publicJwks } from "./signing_key.ts";
+import { startStorageServer, storageDbUrl } from "./storage_server.ts";
 
 export interface StackPorts {
   /** Functions at /functions/v1 and Auth at /auth/v1 (Supabase's API port). */
@@ -110,6 +112,7 @@ export async function prepareDatabase(
     await initCluster(cluster);
   } else {
     await startCluster(cluster);
+    await ensureStorageSchema(cluster);
   }
   const pgUrl = postgresUrl(cluster);
   try {
@@ -204,6 +207,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log,
     });
     stops.push(() => auth.stop());
+    const storage = await startStorageServer({
+      dbUrl: storageDbUrl(pgUrl),
+      root: join(layout.dir, "storage"),
+      jwtSecret,
+      jwks: publicJwks(signingKey),
+      secretKeys: [secretKey],
+      publishableKeys: [publishableKey],
+      log,
+    });
+    stops.push(() => storage.stop());
     const api = startApiGateway({ port: opts.ports.api });
     const functions = await createFunctionsRouter({
       functionsDir,
@@ -216,6 +229,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     stops.push(() => api.stop());
     api.mount("/functions/v1", functions.handle);
     api.mount("/auth/v1", auth.handle);
+    api.mount("/storage/v1", storage.handle);
 
     // What jobs.invoke reads to call the functions from pg_cron through pg_net.
     await storeVaultSecrets(pgUrl, { project_url: apiUrl, service_role_key: serviceRoleKey });

@@ -75,6 +75,7 @@ Local stack is running. Ctrl-C stops it.
   stack.functions.slugs.join(", ") || "none yet"
 })
   Auth        ${stack.api.url}/auth/v1   (seed users, password ${seedUserPassword})
+  Storage     ${stack.api.url}/storage/v1   (bytes in ${join(stack.layout.dir, "storage")})
   Postgres    ${stack.postgresUrl}   (data in ${stack.layout.clusterDir})
   Pooler      ${stack.pooler.url()}   (transaction mode, like Supavisor :6543)
   Superuser   ${stack.adminUrl}

@@ -140,6 +140,10 @@ as $$
 $$;
 grant execute on all functions in schema auth to postgres, anon, authenticated, service_role;
 
+-- storage: the schema hosted Storage owns, before any migration (its own file: the stack
+-- applies it again on every start).
+\ir storage_schema.sql
+
 -- public: default grants as on Supabase, so tables are reachable and RLS decides.
 grant usage on schema public to postgres, anon, authenticated, service_role;
 grant create on schema public to postgres;

@@ -135,6 +135,8 @@ export function callResultOf(
 export interface ComposioResponse<T> {
   status: number;
   data: T;
+  /** Length of the answer's text: what a caller may weigh the parsed data by, for free. */
+  bodyChars: number;
   headers: Headers;
   rateLimit: RateLimit;
 }
@@ -334,6 +336,7 @@ export async function composioRequest<T = unknown>(
   return {
     status: res.status,
     data: data as T,
+    bodyChars: text.length,
     get headers() {
       return res.headers;
     },

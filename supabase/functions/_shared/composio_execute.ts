@@ -29,6 +29,11 @@ export interface ExecuteOutcome {
   call: CallResult;
   /** The response body of a 2xx answer ({data, error, successful, log_id}). */
   body: unknown;
+  /**
+   * Length of that body's text. The drain keeps large outputs as artifacts and measures only
+   * those this says may be large; unknown (absent) means measure.
+   */
+  bodyChars?: number;
   durationMs: number;
   /** Composio's rate-limit headers of the answer; null when there was no answer. */
   readonly rateLimit: RateLimit | null;
@@ -96,6 +101,7 @@ export async function executeTool(
     return {
       call: { kind: "response", status: res.status, successful, error },
       body: data,
+      bodyChars: res.bodyChars,
       durationMs: performance.now() - started,
       // Lazy, as the response's own: most callers never read the headers.
       get rateLimit() {

@@ -12,6 +12,13 @@ import { executeTool } from "../_shared/composio_execute.ts";
 import type { JobContext, JobResult } from "../_shared/job.ts";
 import { jobBodyFields } from "../_shared/job.ts";
 import type { GuardrailConfig } from "../_shared/guardrail_config.ts";
+import {
+  artifactThreshold,
+  flushPendingArtifacts,
+  offloadLargeOutputs,
+  storageUpload,
+  type Upload,
+} from "./artifacts.ts";
 import { claimBatch, type Claimed } from "./claim.ts";
 import { planEnvelope, rulesByTenant, schemasToCompile } from "./plan.ts";
 import { type Execute, sendBatch } from "./send.ts";
@@ -47,6 +54,10 @@ export type DrainBody = z.infer<typeof drainBody>;
 export interface DrainDeps {
   composio?: ComposioConfig;
   execute?: Execute;
+  /** Stores an artifact (default: Storage's REST API with the service key). */
+  upload?: Upload;
+  /** Outputs above it become artifacts (default: artifactThreshold()). */
+  artifactThreshold?: number;
   now?: () => Date;
   random?: () => number;
 }
@@ -69,8 +80,28 @@ export async function runDrain(
   const limit = body.limit ?? defaultLimit;
   const worker = `${slug}/${ctx.runId}`;
   const composio = deps.composio ?? composioConfig();
+  let storage: Upload | null = null;
+  const upload: Upload = deps.upload ?? ((o, t) => (storage ??= storageUpload())(o, t));
+  const threshold = deps.artifactThreshold ?? artifactThreshold();
+  // Envelopes, plus what artifact uploads cost (artifacts.ts): both count toward the limit.
   let processed = 0;
   let stoppedEarly = false;
+
+  if (!body.dry_run) {
+    // First the artifacts earlier drains could not upload: their tools ran long ago.
+    await flushPendingArtifacts(sql, {
+      tenantId: body.tenant_id ?? null,
+      upload,
+      budget: {
+        outOfTime: ctx.outOfTime,
+        left: () => limit - processed,
+        charge: (n) => processed += n,
+      },
+      count: ctx.count,
+      random: deps.random ?? Math.random,
+      log: ctx.log,
+    });
+  }
 
   for (;;) {
     if (ctx.outOfTime() || processed >= limit) {
@@ -87,7 +118,14 @@ export async function runDrain(
     if (batch.length === 0) break;
     ctx.count("claimed", batch.length);
     processed += batch.length;
-    const halted = await processBatch(ctx, batch, { composio, deps, worker });
+    const { halted, cost } = await processBatch(ctx, batch, {
+      composio,
+      deps,
+      worker,
+      upload,
+      threshold,
+    });
+    processed += cost;
     if (halted) {
       ctx.log.error("outbox_drain_halted", { alert: true, reason: halted, worker });
       ctx.count("halted");
@@ -111,12 +149,21 @@ export async function runDrain(
   return { remaining };
 }
 
-/** Plans, sends and settles one claimed batch; returns the halt reason, if any. */
+/**
+ * Plans, sends and settles one claimed batch; returns the halt reason, if any, and what its
+ * artifacts cost toward the limit.
+ */
 async function processBatch(
   ctx: JobContext<DrainBody>,
   batch: Claimed[],
-  { composio, deps, worker }: { composio: ComposioConfig; deps: DrainDeps; worker: string },
-): Promise<string | null> {
+  { composio, deps, worker, upload, threshold }: {
+    composio: ComposioConfig;
+    deps: DrainDeps;
+    worker: string;
+    upload: Upload;
+    threshold: number;
+  },
+): Promise<{ halted: string | null; cost: number }> {
   const { sql, body } = ctx;
   const now = deps.now?.() ?? new Date();
   const details = { worker };
@@ -177,11 +224,29 @@ async function processBatch(
     halt = sent.halt;
     bug = sent.bug;
   }
+  let cost = 0;
+  try {
+    // Before the settle, within the leases: the settle records where each output went.
+    const off = await offloadLargeOutputs(settled, new Map(batch.map((e) => [e.id, e])), {
+      threshold,
+      upload,
+      concurrency: body.concurrency ?? defaultConcurrency,
+      log: ctx.log,
+    });
+    cost = off.cost;
+    if (off.uploaded) ctx.count("artifacts_uploaded", off.uploaded);
+    if (off.pending) ctx.count("artifacts_pending", off.pending);
+    if (off.dropped) ctx.count("artifacts_dropped", off.dropped);
+  } catch (err) {
+    // Our own bug: the batch still settles (an output not yet offloaded stays inline), and
+    // the run fails with it.
+    bug ??= err;
+  }
   const lost = await applySettlements(sql, settled.map((s) => s.settlement));
   if (lost > 0) {
     ctx.count("lease_lost", lost);
     ctx.log.warn("outbox_lease_lost", { count: lost });
   }
   if (bug !== null) throw bug;
-  return halt;
+  return { halted: halt, cost };
 }

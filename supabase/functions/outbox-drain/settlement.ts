@@ -24,8 +24,30 @@ interface Base {
 
 export type ParkStatus = "conflict" | "unknown_outcome" | "deferred" | "needs_approval";
 
+/** Where an output kept in Storage is (artifacts.ts), as evidence and audit rows name it. */
+export interface ArtifactRef {
+  bucket: string;
+  path: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+}
+
+/** An artifact and what became of its upload; `reason` says why one was dropped. */
+export type Artifact = ArtifactRef & {
+  status: "uploaded" | "pending" | "dropped";
+  reason?: string;
+};
+
 export type Settlement =
-  | Base & { op: "complete"; result: unknown }
+  | Base & {
+    op: "complete";
+    result: unknown;
+    /** The output is an artifact: evidence records it instead of the output. */
+    artifact?: Artifact;
+    /** A pending artifact's bytes, for the pending store until a later drain uploads them. */
+    artifact_base64?: string;
+  }
   | Base & { op: "retry"; reason: string; delay_ms: number }
   | Base & { op: "park"; status: ParkStatus; reason: string; until?: string }
   | Base & { op: "dlq"; dlq_reason: string; reason: string; executed: boolean }
@@ -37,6 +59,8 @@ export interface Settled {
   counter: string;
   /** Our own Composio key was refused: stop the drain. */
   halt?: string;
+  /** A complete's answer length, when known: artifacts.ts measures only what may be large. */
+  outputChars?: number;
 }
 
 const BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
@@ -66,6 +90,7 @@ export function settlementOf(
       return {
         settlement: { ...base, op: "complete", result: exec.body ?? null },
         counter: "succeeded",
+        outputChars: exec.bodyChars,
       };
     case "retry":
       return {

@@ -13,6 +13,14 @@
 -- Attempts count executions only: complete, retry, DLQ after an execution and conflict /
 -- unknown_outcome add one. Deferrals, approvals, releases and validation / guardrail dead
 -- letters (nothing was sent) do not.
+--
+-- A complete whose output the drain keeps as a Storage artifact carries `artifact` (bucket,
+-- path, size, sha256, content_type, status uploaded | pending | dropped): its evidence row
+-- records the artifact instead of the output, and its audit row names bucket, path and
+-- status. A pending one also carries the bytes (artifact_base64), parked in
+-- internal.artifact_pending while the pending store has room (internal.artifact_pending_limit;
+-- settles that park bytes take a lock, so the bound is exact), else recorded dropped. The
+-- envelope is settled either way: an artifact never makes a tool run again.
 create function public.outbox_settle(p_outcomes jsonb)
 returns table (id uuid, op text, applied boolean)
 language plpgsql
@@ -20,6 +28,8 @@ set search_path = ''
 as $$
 declare
   v_problem text;
+  v_room_rows bigint := 0;
+  v_room_bytes bigint := 0;
 begin
   if jsonb_typeof(p_outcomes) is distinct from 'array' then
     raise exception 'outbox_settle: p_outcomes must be a JSON array' using errcode = '22023';
@@ -42,12 +52,35 @@ begin
                      then 'outbox_park: deferred needs p_until'
                    when jsonb_typeof(e -> 'details') not in ('object', 'null')
                      then 'outbox_settle: details must be a JSON object'
+                   when e ? 'artifact' and e ->> 'op' <> 'complete'
+                     then 'outbox_settle: only complete carries an artifact'
+                   when e ? 'artifact'
+                        and (jsonb_typeof(e -> 'artifact') <> 'object'
+                             or jsonb_typeof(e -> 'artifact' -> 'bucket') <> 'string'
+                             or jsonb_typeof(e -> 'artifact' -> 'path') <> 'string'
+                             or coalesce(e -> 'artifact' ->> 'status', '')
+                                  not in ('uploaded', 'pending', 'dropped'))
+                     then 'outbox_settle: artifact needs bucket, path and status uploaded, '
+                          || 'pending or dropped'
+                   when coalesce(e -> 'artifact' ->> 'status' = 'pending', false)
+                        <> coalesce(jsonb_typeof(e -> 'artifact_base64') = 'string', false)
+                     then 'outbox_settle: artifact_base64 comes with a pending artifact, and only then'
                  end as problem
             from jsonb_array_elements(p_outcomes) as x (e)) p
    where p.problem is not null
    limit 1;
   if v_problem is not null then
     raise exception '%', v_problem using errcode = '22023';
+  end if;
+  if exists (select from jsonb_array_elements(p_outcomes) as x (e)
+              where e -> 'artifact' ->> 'status' = 'pending') then
+    -- One settle at a time parks bytes, so the room seen here is the room there is.
+    perform pg_catalog.pg_advisory_xact_lock(
+      pg_catalog.hashtextextended('internal.artifact_pending', 0));
+    select l.max_rows - (select count(*) from internal.artifact_pending),
+           l.max_bytes - (select coalesce(sum(p.size), 0) from internal.artifact_pending p)
+      into v_room_rows, v_room_bytes
+      from internal.artifact_pending_limit l;
   end if;
 
   return query
@@ -64,11 +97,36 @@ begin
            m.e ->> 'outcome' as outcome, m.e ->> 'status' as park_status,
            (m.e ->> 'until')::timestamptz as until, m.e ->> 'dlq_reason' as dlq_reason,
            coalesce((m.e ->> 'executed')::boolean, false) as executed,
+           case when m.e ->> 'op' = 'complete' then m.e -> 'artifact' end as artifact,
+           m.e ->> 'artifact_base64' as artifact_base64,
            -- conflict and unknown_outcome come after an execution: they consume an attempt.
            (m.e ->> 'op' = 'park' and m.e ->> 'status' in ('conflict', 'unknown_outcome'))
              as parked_executed
       from elems m
      order by (m.e ->> 'id')::uuid, m.ord
+  ),
+  parking as (
+    -- The pending artifacts that fit in the pending store, in input order.
+    select q.id, q.bytes
+      from (select i.id, b.bytes,
+                   sum(octet_length(b.bytes)) over (order by i.ord) as total,
+                   row_number() over (order by i.ord) as n
+              from input i
+              cross join lateral (select pg_catalog.decode(i.artifact_base64, 'base64') as bytes) b
+             where i.artifact ->> 'status' = 'pending') q
+     where q.n <= v_room_rows and q.total <= v_room_bytes
+  ),
+  arts as (
+    select i.id, i.artifact,
+           case when i.artifact ->> 'status' = 'pending'
+                     and not exists (select from parking k where k.id = i.id)
+                then 'dropped' else i.artifact ->> 'status' end as status,
+           case when i.artifact ->> 'status' = 'pending'
+                     and not exists (select from parking k where k.id = i.id)
+                then 'the pending artifact store is full' else i.artifact ->> 'reason' end
+             as reason
+      from input i
+     where i.artifact is not null
   ),
   upd as (
     update public.outbox o
@@ -104,6 +162,7 @@ begin
                           end,
            lease_token = null, lease_expires_at = null
       from input i
+      left join arts a on a.id = i.id
      where i.op <> 'dlq' and o.id = i.id and o.lease_token = i.token and o.status = 'running'
     returning o.id, o.tenant_id, o.tool_slug, o.status, o.attempts, o.outcome, o.last_error,
               o.result, i.ord, i.op, i.park_status,
@@ -112,6 +171,13 @@ begin
                              when 'park' then case when i.until is null then '{}'::jsonb
                                                    else jsonb_build_object('until', i.until) end
                              when 'release' then jsonb_build_object('why', i.reason)
+                             when 'complete' then case when a.id is null then '{}'::jsonb
+                               else jsonb_build_object('artifact', jsonb_strip_nulls(
+                                 jsonb_build_object('bucket', a.artifact ->> 'bucket',
+                                                    'path', a.artifact ->> 'path',
+                                                    'size', a.artifact -> 'size',
+                                                    'status', a.status,
+                                                    'reason', a.reason))) end
                              else '{}'::jsonb
                            end as details
   ),
@@ -162,11 +228,35 @@ begin
     returning 1
   ),
   evidenced as (
-    insert into public.evidence (tenant_id, envelope_id, tool_slug, content, content_text)
-    select u.tenant_id, u.id, u.tool_slug, c.content, left(c.content::text, 8000)
+    -- An artifact's row holds its reference, not its bytes (nothing to extract text from).
+    insert into public.evidence (tenant_id, envelope_id, tool_slug, content, content_text,
+                                 artifact_bucket, artifact_path, artifact_size,
+                                 artifact_sha256, artifact_status)
+    select u.tenant_id, u.id, u.tool_slug, c.content,
+           case when a.id is null then left(c.content::text, 8000) end,
+           a.artifact ->> 'bucket', a.artifact ->> 'path', (a.artifact ->> 'size')::bigint,
+           a.artifact ->> 'sha256', a.status
       from upd u
-      cross join lateral (select coalesce(u.result -> 'data', u.result, 'null'::jsonb) as content) c
+      left join arts a on a.id = u.id
+      cross join lateral (
+        select case when a.id is null
+                    then coalesce(u.result -> 'data', u.result, 'null'::jsonb)
+                    else jsonb_build_object('artifact', jsonb_strip_nulls(jsonb_build_object(
+                           'bucket', a.artifact ->> 'bucket', 'path', a.artifact ->> 'path',
+                           'size', a.artifact -> 'size', 'sha256', a.artifact ->> 'sha256',
+                           'content_type', a.artifact ->> 'content_type')))
+               end as content) c
      where u.op = 'complete'
+    returning evidence.id, evidence.tenant_id, evidence.envelope_id
+  ),
+  parked as (
+    insert into internal.artifact_pending (evidence_id, tenant_id, envelope_id, bucket_id, name,
+                                           content_type, content)
+    select ev.id, ev.tenant_id, ev.envelope_id, a.artifact ->> 'bucket', a.artifact ->> 'path',
+           coalesce(a.artifact ->> 'content_type', 'application/octet-stream'), k.bytes
+      from evidenced ev
+      join arts a on a.id = ev.envelope_id
+      join parking k on k.id = a.id
     returning 1
   )
   select (m.e ->> 'id')::uuid, m.e ->> 'op', s.id is not null
@@ -176,6 +266,6 @@ begin
 end
 $$;
 comment on function public.outbox_settle(jsonb) is
-  'Applies a batch of outcomes in one statement: each element {op: complete|retry|park|dlq|release, id, token, …} settles a leased envelope (see outbox_complete / outbox_retry / outbox_park / outbox_move_to_dlq / outbox_release), token-guarded, one audit row each, audit rows in (tenant_id, id) order. An invalid element refuses the whole batch (22023) before anything is written. Returns (id, op, applied) per element, in input order; a repeated id is applied once.';
+  'Applies a batch of outcomes in one statement: each element {op: complete|retry|park|dlq|release, id, token, …} settles a leased envelope (see outbox_complete / outbox_retry / outbox_park / outbox_move_to_dlq / outbox_release), token-guarded, one audit row each, audit rows in (tenant_id, id) order. An invalid element refuses the whole batch (22023) before anything is written. Returns (id, op, applied) per element, in input order; a repeated id is applied once. A complete may carry an artifact (its output kept in Storage): evidence and audit rows then name bucket and path; a pending one parks its bytes in internal.artifact_pending within its bound, else is recorded dropped.';
 revoke execute on function public.outbox_settle(jsonb) from public, anon, authenticated;
 grant execute on function public.outbox_settle(jsonb) to service_role;
