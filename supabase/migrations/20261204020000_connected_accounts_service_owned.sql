@@ -323,5 +323,8 @@ grant execute on function public.outbox_claim(text, integer, integer, uuid) to s
 comment on function public.outbox_claim(text, integer, integer, uuid) is
   'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), round-robin across tenants. First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token and what the drain''s plan needs: the current catalog row (version, content_hash, toolkit, required_scopes, deprecated), the account it would run with (status, scopes, external id, row id, and whether Composio confirmed that external id is the tenant''s), whether it was approved, and the tenant''s guardrails as JSON.';
 
+comment on column public.outbox_dlq.reason is
+  'Why it was dead-lettered, as a code: non_retryable, max_attempts, invalid_arguments, version_unpinned, account_not_owned (the account is not the tenant''s at Composio) or a guardrail deny code. The message is in last_error.';
+
 select jobs.register('connected-accounts', 30000, 300);
 select jobs.schedule('connected-accounts-refresh', '*/5 * * * *', 'connected-accounts', '{}');

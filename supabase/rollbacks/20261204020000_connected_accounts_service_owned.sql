@@ -213,5 +213,7 @@ comment on column public.connected_accounts.status is 'initiated, active, inacti
 comment on column public.connected_accounts.scopes is 'Scopes granted to the connection.';
 comment on column public.connected_accounts.linked_at is 'When the connection became active.';
 comment on column public.connected_accounts.metadata is 'Provider details (auth scheme, account label, …).';
+comment on column public.outbox_dlq.reason is
+  'Why it was dead-lettered, as a code: non_retryable, max_attempts, invalid_arguments or a guardrail deny code. The message is in last_error.';
 
 delete from supabase_migrations.schema_migrations where version = '20261204020000';
