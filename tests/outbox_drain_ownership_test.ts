@@ -137,6 +137,26 @@ test("ownership: a failed check parks the envelope unsent; once Composio answers
   assert.equal(await accountGets(own.id), 2, "the failed check and the one answer; none after");
 });
 
+test("ownership: our key refused on the check halts the drain; nothing is sent or spent", async () => {
+  await resetSandbox();
+  const t = await makeTenant(sql);
+  const own = await sandboxControl("POST", "connected_accounts", { user_id: t, toolkit: "github" });
+  await pointAccountAt(sql, t, own.id);
+  await fault({ route: "account_get", slug: own.id, status: 401, times: 1 });
+  const id = await enqueueWith(sql, t, "GITHUB_LIST_ISSUES", LIST, null);
+  const res = await drain({ tenant_id: t });
+  assert.equal(res.status, 500, JSON.stringify(res.json));
+  assert.equal((res.json.counts as Record<string, number>).halted, 1);
+  const r = await row(sql, id);
+  assert.equal(r.status, "pending", JSON.stringify(r));
+  assert.equal(r.attempts, 0);
+  assert.equal((await executions())[id] ?? 0, 0);
+  const [acct] = await sql`
+    select verified_owned from public.connected_accounts
+     where tenant_id = ${t} and toolkit = 'github'`;
+  assert.equal(acct.verified_owned, null, "no answer, nothing recorded");
+});
+
 test("ownership: every seeded account the drain may run with is the sandbox's, under its tenant", async () => {
   await resetSandbox();
   const seeded = await sql`
