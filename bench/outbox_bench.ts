@@ -27,9 +27,13 @@ export async function makeTenants(sql: postgres.Sql, n: number, cap: number): Pr
             select id, 'bench', 'enterprise' from unnest(${ids}::uuid[]) id`;
   await sql`update public.guardrails set concurrency_cap = ${cap}, trust_threshold = 0.5
              where tenant_id = any(${ids}::uuid[])`;
+  // Checked with Composio already (as the connection flow leaves them): the bench measures
+  // executions, not the one ownership check per account.
   await sql`insert into public.connected_accounts (tenant_id, toolkit, external_account_id,
-                                                   status, scopes)
-            select id, 'github', 'ca_' || id, 'active', '{repo,public_repo}'
+                                                   status, scopes, verified_external_account_id,
+                                                   verified_owned, verified_at)
+            select id, 'github', 'ca_' || id, 'active', '{repo,public_repo}', 'ca_' || id, true,
+                   now()
             from unnest(${ids}::uuid[]) id`;
   await sql`
     insert into public.tool_catalog (tenant_id, tool_slug, toolkit, display_name, description,

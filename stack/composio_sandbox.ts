@@ -1,6 +1,6 @@
 /**
  * Composio sandbox: a loopback HTTP server that speaks the subset of Composio's REST API we
- * use (tool catalog, toolkit list, tool execution), so local dev and tests never need the
+ * use (tool catalog, toolkit list, tool execution, connected accounts), so local dev and tests never need the
  * real SaaS. Shapes follow Composio's OpenAPI-generated client (composio-base-py
  * `tool_list_response.py`, `tool_execute_params.py`, `toolkit_list_response.py`) and the
  * API reference at docs.composio.dev; everything under `/_sandbox/` is ours, not Composio's.
@@ -10,6 +10,7 @@
  */
 import { Hono } from "hono";
 import { apiGate, composioApi } from "./composio_sandbox/api_routes.ts";
+import { loadAccountFixtures } from "./composio_sandbox/accounts.ts";
 import { loadFixtures } from "./composio_sandbox/catalog.ts";
 import { controlApi } from "./composio_sandbox/control_routes.ts";
 import { apiError, BadRequest, isLoopback, json } from "./composio_sandbox/http.ts";
@@ -23,7 +24,8 @@ export { matchFault } from "./composio_sandbox/faults.ts";
 export type { GenerateSpec } from "./composio_sandbox/generate.ts";
 export type { RateLimitSpec } from "./composio_sandbox/rate_limit.ts";
 export { generateTools } from "./composio_sandbox/generate.ts";
-export type { SandboxControl } from "./composio_sandbox/state.ts";
+export type { AccountSpec, SandboxControl } from "./composio_sandbox/state.ts";
+export type { AccountStatus, SandboxAccount } from "./composio_sandbox/accounts.ts";
 
 export interface ComposioSandbox extends SandboxControl {
   /** Base URL, e.g. http://127.0.0.1:PORT (no trailing slash). */
@@ -37,16 +39,22 @@ export interface SandboxOptions {
   hostname?: string;
   apiKey?: string;
   fixturesDir?: string | URL;
+  /** Auth configs and connected accounts (default: the seed's, fixtures/composio_accounts.json). */
+  accountsFile?: string | URL;
 }
 
 export const DEFAULT_API_KEY = "sandbox-composio-key";
 const DEFAULT_FIXTURES = new URL("./fixtures/composio/", import.meta.url);
+const DEFAULT_ACCOUNTS = new URL("./fixtures/composio_accounts.json", import.meta.url);
 
 type Env = { Bindings: { remoteAddr: Deno.NetAddr } };
 
 export async function startComposioSandbox(opts: SandboxOptions = {}): Promise<ComposioSandbox> {
   const apiKey = opts.apiKey ?? DEFAULT_API_KEY;
-  const state = new SandboxState(await loadFixtures(opts.fixturesDir ?? DEFAULT_FIXTURES));
+  const state = new SandboxState(
+    await loadFixtures(opts.fixturesDir ?? DEFAULT_FIXTURES),
+    await loadAccountFixtures(opts.accountsFile ?? DEFAULT_ACCOUNTS),
+  );
 
   const app = new Hono<Env>({ strict: false });
   // Control routes carry no key, so refuse anyone but this machine.

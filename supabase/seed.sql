@@ -93,6 +93,14 @@ insert into public.objectives (id, tenant_id, title, metric, target, horizon, su
    'Weekly release notes', 'release_notes_posted', '1 per week', '2026-Q1',
    'Summarise merged pull requests in #releases every Friday.');
 
+-- The Composio sandbox's auth configs (stack/fixtures/composio_accounts.json), one per toolkit
+-- the local project offers through the connection flow.
+insert into internal.composio_auth_configs (toolkit, auth_config_id) values
+  ('github', 'ac_sandbox_github'), ('gmail', 'ac_sandbox_gmail'), ('slack', 'ac_sandbox_slack');
+
+-- Accounts as the connection flow leaves them. Not yet checked: the drain asks the Composio
+-- sandbox, which knows these ids under each tenant's Composio user (the tenant id), before
+-- the first execution of each.
 insert into public.connected_accounts (id, tenant_id, provider, toolkit, external_account_id,
                                        status, scopes, linked_at, metadata) values
   ('a0000000-0009-0000-0000-000000000001', '00000000-0000-0000-0000-00000000000a', 'composio',

@@ -248,7 +248,10 @@ export interface TenantOpts {
   approvalTiers?: string[];
 }
 
-/** A tenant with guardrails, an active GitHub account (all scopes) and A's GitHub tools. */
+/**
+ * A tenant with guardrails, an active GitHub account (all scopes, its owner already checked
+ * with Composio, as the connection flow leaves it) and A's GitHub tools.
+ */
 export async function makeTenant(sql: postgres.Sql, opts: TenantOpts = {}): Promise<string> {
   const id = crypto.randomUUID();
   // Enterprise: the tests set caps and attempts the free plan would refuse.
@@ -266,8 +269,11 @@ export async function makeTenant(sql: postgres.Sql, opts: TenantOpts = {}): Prom
            approval_risk_tiers = ${opts.approvalTiers ?? ["high"]}, trust_threshold = 0.5
      where tenant_id = ${id}`;
   await sql`
-    insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status, scopes)
-    values (${id}, 'github', ${"ca_" + id}, 'active', '{repo,public_repo,delete_repo}')`;
+    insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status, scopes,
+                                           verified_external_account_id, verified_owned,
+                                           verified_at)
+    values (${id}, 'github', ${"ca_" + id}, 'active', '{repo,public_repo,delete_repo}',
+            ${"ca_" + id}, true, now())`;
   await sql`
     insert into public.tool_catalog (tenant_id, tool_slug, toolkit, display_name, description,
                                      version, input_schema, output_schema, required_scopes, tags,

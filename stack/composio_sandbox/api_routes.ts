@@ -1,15 +1,17 @@
 // Composio's REST routes as the sandbox serves them, one Hono app mounted under each API
-// base path: `GET /tools`, `GET /tools/{slug}`, `GET /toolkits`, `POST /tools/execute/{slug}`;
+// base path: `GET /tools`, `GET /tools/{slug}`, `GET /toolkits`, `POST /tools/execute/{slug}`,
+// `POST /connected_accounts`, `GET /connected_accounts/{id}`, `GET /connected_accounts`;
 // and the gate in front of them all: the API key, then the rate limit.
 import { Hono, type MiddlewareHandler } from "hono";
+import { filterAccounts, presentAccount, presentCreated } from "./accounts.ts";
 import { parseToolkitVersions, presentTool, presentToolkit, type ToolDef } from "./catalog.ts";
 import { executeTool } from "./execution.ts";
 import type { FaultRoute } from "./faults.ts";
-import { apiError, json } from "./http.ts";
+import { apiError, json, parseJson } from "./http.ts";
 import { paginate } from "./paging.ts";
 import { rateLimitHeaders } from "./rate_limit.ts";
 import type { SandboxState } from "./state.ts";
-import { csv, sameSlug, sleep } from "./util.ts";
+import { csv, isObject, sameSlug, sleep } from "./util.ts";
 
 /**
  * Every /api request: refused without the key (and not counted, as Composio counts only
@@ -53,15 +55,15 @@ export function composioApi(state: SandboxState): Hono {
   const api = new Hono({ strict: false });
   const query = (url: string) => new URL(url).searchParams;
 
-  /** Runs a catalog-route fault, if one matches: delay, then maybe an error response. */
-  const catalogFault = async (route: FaultRoute, slug?: string): Promise<Response | null> => {
+  /** Runs a fault of a route other than execute, if one matches: delay, then maybe an error response. */
+  const routeFault = async (route: FaultRoute, slug?: string): Promise<Response | null> => {
     const fault = state.takeFault({ route, slug });
     if (fault?.delay_ms) await sleep(fault.delay_ms);
     return fault?.status ? state.faultAnswer(fault) : null;
   };
 
   api.get("/tools", async (c) => {
-    const injected = await catalogFault("list");
+    const injected = await routeFault("list");
     if (injected) return injected;
     const q = query(c.req.url);
     const toolSlugs = csv(q.get("tool_slugs"));
@@ -111,7 +113,7 @@ export function composioApi(state: SandboxState): Hono {
 
   api.get("/tools/:slug", async (c) => {
     const slug = c.req.param("slug");
-    const injected = await catalogFault("get", slug);
+    const injected = await routeFault("get", slug);
     if (injected) return injected;
     const tool = state.findTool(slug);
     if (!tool) return apiError(404, `Tool ${slug} not found`);
@@ -123,7 +125,7 @@ export function composioApi(state: SandboxState): Hono {
   });
 
   api.get("/toolkits", async (c) => {
-    const injected = await catalogFault("toolkits");
+    const injected = await routeFault("toolkits");
     if (injected) return injected;
     const q = query(c.req.url);
     const category = q.get("category");
@@ -137,6 +139,67 @@ export function composioApi(state: SandboxState): Hono {
       items: page.items.map(presentToolkit),
       next_cursor: page.next_cursor,
       total_pages: page.total_pages,
+    });
+  });
+
+  // Connected accounts. The project's key sees every user's accounts (a GET by id answers
+  // whoever's it is): which user an account belongs to is in its user_id, for the caller
+  // to check.
+  api.post("/connected_accounts", async (c) => {
+    const injected = await routeFault("account_create");
+    if (injected) return injected;
+    const body = parseJson(await c.req.text());
+    const configId = isObject(body) && isObject(body.auth_config) ? body.auth_config.id : null;
+    const connection = isObject(body) ? body.connection : undefined;
+    if (typeof configId !== "string" || !isObject(connection)) {
+      return apiError(400, "Request body must have auth_config.id and a connection object", {
+        suggestedFix: "Send {auth_config: {id}, connection: {user_id, callback_url?}}.",
+      });
+    }
+    const config = state.authConfig(configId);
+    if (!config) {
+      return apiError(400, `Auth config ${configId} not found`, {
+        suggestedFix: "Create the auth config for the toolkit in the Composio dashboard.",
+      });
+    }
+    const userId = connection.user_id ?? "default";
+    const callback = connection.callback_url ?? null;
+    if (
+      typeof userId !== "string" || !userId || (callback !== null && typeof callback !== "string")
+    ) {
+      return apiError(400, "connection.user_id and connection.callback_url must be strings");
+    }
+    const account = state.initiateAccount(config, userId, callback);
+    // Where the user would consent; the sandbox's page marks the account ACTIVE.
+    const redirect = `${new URL(c.req.url).origin}/_sandbox/connect/${account.id}`;
+    return json(201, presentCreated(account, config, redirect));
+  });
+
+  api.get("/connected_accounts/:id", async (c) => {
+    const id = c.req.param("id");
+    const injected = await routeFault("account_get", id);
+    if (injected) return injected;
+    const account = state.findAccount(id);
+    if (!account) {
+      return apiError(404, `Connected account ${id} not found`, {
+        suggestedFix: "List the project's connected accounts (GET /connected_accounts).",
+      });
+    }
+    return json(200, presentAccount(account, state.authConfig(account.auth_config_id)));
+  });
+
+  api.get("/connected_accounts", async (c) => {
+    const injected = await routeFault("account_list");
+    if (injected) return injected;
+    const q = query(c.req.url);
+    const page = paginate(filterAccounts(state.accountList, q), q);
+    if (typeof page === "string") return apiError(400, page);
+    return json(200, {
+      items: page.items.map((a) => presentAccount(a, state.authConfig(a.auth_config_id))),
+      next_cursor: page.next_cursor,
+      total_pages: page.total_pages,
+      current_page: page.current_page,
+      total_items: page.total_items,
     });
   });
 

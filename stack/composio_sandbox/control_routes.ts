@@ -1,11 +1,13 @@
 // The sandbox's own control API under /_sandbox (not Composio's): what tests use to reset
-// it, inject faults, read the execution log and edit the catalog. Bodies that cannot be
-// used are answered 400 {error: "<why>"}.
+// it, inject faults, read the execution log, edit the catalog and steer connected accounts
+// (another user's account; a user finishing the consent). Bodies that cannot be used are
+// answered 400 {error: "<why>"}.
 import { Hono } from "hono";
+import type { AccountStatus } from "./accounts.ts";
 import type { FaultSpec } from "./faults.ts";
 import { json, readJson } from "./http.ts";
 import type { RateLimitSpec } from "./rate_limit.ts";
-import type { SandboxState } from "./state.ts";
+import type { AccountSpec, SandboxState } from "./state.ts";
 import { isObject } from "./util.ts";
 
 export function controlApi(state: SandboxState): Hono {
@@ -79,6 +81,30 @@ export function controlApi(state: SandboxState): Hono {
   control.put("/execute-result/:slug", async (c) => {
     state.setExecuteResult(c.req.param("slug"), await readJson(c.req.raw));
     return json(200, { ok: true });
+  });
+
+  control.get("/connected_accounts", () => json(200, { items: state.accounts() }));
+  control.post("/connected_accounts", async (c) => {
+    const spec = await readJson(c.req.raw);
+    if (!isObject(spec)) {
+      return json(400, { error: "body must be {user_id, toolkit, status?, id?}" });
+    }
+    return json(201, state.createAccount(spec as unknown as AccountSpec));
+  });
+  control.patch("/connected_accounts/:id", async (c) => {
+    const spec = await readJson(c.req.raw);
+    if (!isObject(spec) || typeof spec.status !== "string") {
+      return json(400, { error: "body must be {status}" });
+    }
+    const account = state.setAccountStatus(c.req.param("id"), spec.status as AccountStatus);
+    return account ? json(200, account) : json(404, { error: `no account ${c.req.param("id")}` });
+  });
+  // The redirect URL of a connection request: visiting it is the user finishing the consent.
+  control.get("/connect/:id", (c) => {
+    const account = state.setAccountStatus(c.req.param("id"), "ACTIVE");
+    return account
+      ? json(200, { id: account.id, status: account.status, callback_url: account.callback_url })
+      : json(404, { error: `no account ${c.req.param("id")}` });
   });
 
   return control;

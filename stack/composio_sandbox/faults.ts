@@ -6,14 +6,33 @@ import { rateLimitHeaders, type RateLimitSpec } from "./rate_limit.ts";
 import { isObject, sameSlug } from "./util.ts";
 
 /** Which sandboxed route a fault applies to. */
-export type FaultRoute = "execute" | "list" | "get" | "toolkits";
+export type FaultRoute =
+  | "execute"
+  | "list"
+  | "get"
+  | "toolkits"
+  | "account_create"
+  | "account_get"
+  | "account_list";
 
-const ROUTES: FaultRoute[] = ["execute", "list", "get", "toolkits"];
+const ROUTES: FaultRoute[] = [
+  "execute",
+  "list",
+  "get",
+  "toolkits",
+  "account_create",
+  "account_get",
+  "account_list",
+];
 
 export interface FaultSpec {
-  /** Default "execute". "list" = GET /tools, "get" = GET /tools/{slug}, "toolkits" = GET /toolkits. */
+  /**
+   * Default "execute". "list" = GET /tools, "get" = GET /tools/{slug}, "toolkits" =
+   * GET /toolkits; "account_create" = POST /connected_accounts, "account_get" =
+   * GET /connected_accounts/{id}, "account_list" = GET /connected_accounts.
+   */
   route?: FaultRoute;
-  /** Only requests for this tool slug (execute and get routes). */
+  /** Only requests for this tool slug (execute and get routes) or account id (account_get). */
   slug?: string;
   /** Only execute requests carrying this `x-envelope-id`. */
   envelope_id?: string;

@@ -2,6 +2,14 @@
 // to steer it (in-process, or through the /_sandbox routes). reset() rebuilds it all from
 // the fixtures read at start.
 import {
+  type AccountFixtures,
+  type AccountStatus,
+  type AuthConfig,
+  isAccountStatus,
+  newAccountId,
+  type SandboxAccount,
+} from "./accounts.ts";
+import {
   type Catalog,
   cloneCatalog,
   newToolkit,
@@ -23,8 +31,8 @@ import { sameSlug } from "./util.ts";
 /** What tests may do to the sandbox; every operation also has a /_sandbox route. */
 export interface SandboxControl {
   /**
-   * Restore fixture catalogs; clear faults, the execution log, request counts, execute
-   * results and the rate limit.
+   * Restore fixture catalogs and connected accounts; clear faults, the execution log,
+   * request counts, execute results and the rate limit.
    */
   reset(): void;
   addFault(spec: FaultSpec): Fault;
@@ -56,6 +64,23 @@ export interface SandboxControl {
   setRateLimit(spec: RateLimitSpec | null): void;
   /** API requests answered past the key check, by "METHOD /path". */
   requests(): Record<string, number>;
+  /**
+   * Makes a connected account under any Composio user, as if that user had connected it
+   * (ACTIVE unless told): another tenant's account, for ownership tests.
+   */
+  createAccount(spec: AccountSpec): SandboxAccount;
+  /** Sets an account's status (ACTIVE: the user finished the consent); null if unknown. */
+  setAccountStatus(id: string, status: AccountStatus): SandboxAccount | null;
+  /** Every connected account, oldest first. */
+  accounts(): SandboxAccount[];
+}
+
+export interface AccountSpec {
+  user_id: string;
+  toolkit: string;
+  status?: AccountStatus;
+  /** Default: a new `ca_…` id. */
+  id?: string;
 }
 
 export class SandboxState {
@@ -70,8 +95,79 @@ export class SandboxState {
   private faultSeq = 0;
   private logSeq = 0;
 
-  constructor(private readonly fixtures: Catalog) {
+  authConfigs: AuthConfig[];
+  accountList: SandboxAccount[];
+
+  constructor(
+    private readonly fixtures: Catalog,
+    private readonly accountFixtures: AccountFixtures = { auth_configs: [], accounts: [] },
+  ) {
     this.catalog = cloneCatalog(fixtures);
+    this.authConfigs = structuredClone(accountFixtures.auth_configs);
+    this.accountList = structuredClone(accountFixtures.accounts);
+  }
+
+  findAccount(id: string): SandboxAccount | undefined {
+    return this.accountList.find((a) => a.id === id);
+  }
+
+  authConfig(id: string): AuthConfig | undefined {
+    return this.authConfigs.find((c) => c.id === id);
+  }
+
+  /** A connection request: a new INITIATED account of `userId` with the auth config. */
+  initiateAccount(config: AuthConfig, userId: string, callbackUrl: string | null): SandboxAccount {
+    const at = new Date().toISOString();
+    const account: SandboxAccount = {
+      id: newAccountId(),
+      user_id: userId,
+      toolkit: config.toolkit,
+      auth_config_id: config.id,
+      status: "INITIATED",
+      callback_url: callbackUrl,
+      scopes: [...config.scopes],
+      created_at: at,
+      updated_at: at,
+    };
+    this.accountList.push(account);
+    return account;
+  }
+
+  createAccount(spec: AccountSpec): SandboxAccount {
+    if (typeof spec?.user_id !== "string" || !spec.user_id) {
+      throw new TypeError("user_id must be a non-empty string");
+    }
+    const config = this.authConfigs.find((c) => c.toolkit === spec.toolkit);
+    if (!config) throw new TypeError(`no auth config for toolkit ${spec.toolkit}`);
+    if (spec.status !== undefined && !isAccountStatus(spec.status)) {
+      throw new TypeError(
+        "status must be INITIALIZING, INITIATED, ACTIVE, FAILED, EXPIRED or INACTIVE",
+      );
+    }
+    if (spec.id !== undefined && (typeof spec.id !== "string" || this.findAccount(spec.id))) {
+      throw new TypeError("id must be a string no other account has");
+    }
+    const account = this.initiateAccount(config, spec.user_id, null);
+    if (spec.id) account.id = spec.id;
+    account.status = spec.status ?? "ACTIVE";
+    return structuredClone(account);
+  }
+
+  setAccountStatus(id: string, status: AccountStatus): SandboxAccount | null {
+    if (!isAccountStatus(status)) {
+      throw new TypeError(
+        "status must be INITIALIZING, INITIATED, ACTIVE, FAILED, EXPIRED or INACTIVE",
+      );
+    }
+    const account = this.findAccount(id);
+    if (!account) return null;
+    account.status = status;
+    account.updated_at = new Date().toISOString();
+    return structuredClone(account);
+  }
+
+  accounts(): SandboxAccount[] {
+    return structuredClone(this.accountList);
   }
 
   /** The first queued fault matching the request, spent by one. */
@@ -110,6 +206,8 @@ export class SandboxState {
     this.rateLimit = null;
     this.requestCounts = new Map();
     this.logSeq = 0;
+    this.authConfigs = structuredClone(this.accountFixtures.auth_configs);
+    this.accountList = structuredClone(this.accountFixtures.accounts);
   }
 
   addFault(spec: FaultSpec): Fault {
@@ -244,6 +342,9 @@ export class SandboxState {
       setDeprecated: (toolkit, slug, deprecated) => this.setDeprecated(toolkit, slug, deprecated),
       setRateLimit: (spec) => this.setRateLimit(spec),
       requests: () => this.requests(),
+      createAccount: (spec) => this.createAccount(spec),
+      setAccountStatus: (id, status) => this.setAccountStatus(id, status),
+      accounts: () => this.accounts(),
     };
   }
 }

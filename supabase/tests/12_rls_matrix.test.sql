@@ -76,9 +76,11 @@ insert into matrix_spec values
   ('public.objectives', 'tenant_id', 'member', 'owner', 'owner', 'owner',
    $$insert into public.objectives (tenant_id, title, metric) values (%1$L, 'matrix', 'm')$$,
    $$title = title || ' *'$$, null),
-  ('public.connected_accounts', 'tenant_id', 'member', 'owner', 'owner', 'owner',
+  -- Rows and the provider's facts are the service's (the connection flow); owners may only
+  -- revoke (status) or delete.
+  ('public.connected_accounts', 'tenant_id', 'member', 'none', 'owner', 'owner',
    $$insert into public.connected_accounts (tenant_id, toolkit) values (%1$L, 'matrix')$$,
-   $$status = 'inactive'$$, null),
+   $$status = 'revoked'$$, null),
   ('public.tool_catalog', 'tenant_id', 'member', 'none', 'none', 'none',
    $$insert into public.tool_catalog (tenant_id, tool_slug, toolkit, version, risk, content_hash)
      values (%1$L, 'MATRIX_TOOL', 'matrix', '1', 'low', 'h')$$,

@@ -2,10 +2,11 @@
 -- of a tenant-B owner and member): an owner cannot put other users into their tenant (only
 -- invitations, which change nothing until accepted), removal and demotion take effect at
 -- once, owners choose guardrails within their plan, nothing references another tenant's
--- rows, and the API roles hold no sequence. Callers as PostgREST makes them: set local role
--- and request.jwt.claims. Everything is rolled back.
+-- rows, the API roles hold no sequence, and a tenant cannot name another tenant's Composio
+-- account (only the service writes the provider's ids). Callers as PostgREST makes them: set
+-- local role and request.jwt.claims. Everything is rolled back.
 begin;
-select plan(32);
+select plan(42);
 
 create function pg_temp.caller(p_user uuid, p_tenant uuid, p_role text default 'owner')
 returns void
@@ -191,6 +192,43 @@ select is(
 set local role anon;
 select throws_ok($$select setval('public.audit_log_id_seq', 1)$$, '42501', null,
                  'anon cannot setval the audit log''s sequence');
+reset role;
+
+-- --- 6. Composio accounts: the provider's ids are the service's ---------------------------
+-- B's owner at this point is :nobody (made owner in 2). The review's case: B's owner wrote
+-- A's Composio account id into a row of B's, and the drain executed B's envelopes with it.
+select pg_temp.caller(:nobody, :b, 'owner');
+select throws_ok(format($$insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status)
+                          values (%L, 'github', 'ca_acme_github', 'active')$$, :b),
+                 '42501', null, 'an owner cannot insert an account naming another tenant''s Composio account');
+select throws_ok(format($$insert into public.connected_accounts (tenant_id, toolkit) values (%L, 'github')$$, :b),
+                 '42501', null, '… nor any account: the connection flow (the service) makes them');
+select throws_ok($$update public.connected_accounts set external_account_id = 'ca_acme_github'
+                    where id = 'b0000000-0009-0000-0000-000000000001'$$,
+                 '42501', null, 'an owner cannot point an account at another Composio account');
+select throws_ok($$update public.connected_accounts
+                      set verified_external_account_id = 'ca_acme_github', verified_owned = true,
+                          verified_at = now()
+                    where id = 'b0000000-0009-0000-0000-000000000001'$$,
+                 '42501', null, '… nor mark an account as checked with Composio');
+select throws_ok($$update public.connected_accounts set scopes = '{repo,delete_repo}', linked_at = now()
+                    where id = 'b0000000-0009-0000-0000-000000000001'$$,
+                 '42501', null, '… nor grant it scopes or a link time');
+select throws_ok($$update public.connected_accounts set status = 'active'
+                    where id = 'b0000000-0009-0000-0000-000000000003'$$,
+                 '42501', null, 'an owner cannot activate an account: Composio says when it is active');
+select is(pg_temp.rows_changed($$update public.connected_accounts set status = 'revoked'
+                                  where id = 'b0000000-0009-0000-0000-000000000002'$$),
+          1, 'an owner revokes an account of their tenant');
+select throws_ok($$update public.connected_accounts set status = 'active'
+                    where id = 'b0000000-0009-0000-0000-000000000002'$$,
+                 '42501', null, '… and cannot take the revocation back');
+select is(pg_temp.rows_changed($$delete from public.connected_accounts
+                                  where id = 'b0000000-0009-0000-0000-000000000003'$$),
+          1, 'an owner deletes an account of their tenant');
+select pg_temp.caller(:member_a, :a, 'member');
+select is(pg_temp.rows_changed($$update public.connected_accounts set status = 'revoked'$$),
+          0, 'a member revokes nothing');
 reset role;
 
 select * from finish();

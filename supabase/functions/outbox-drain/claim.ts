@@ -29,6 +29,13 @@ export interface Claimed {
   account_status: string | null;
   account_scopes: string[] | null;
   account_external_id: string | null;
+  /** The account's row id (null when there is none). */
+  account_id: string | null;
+  /**
+   * Whether Composio said the account's current external id is the tenant's: null when it
+   * was never checked for this id (ownership.ts).
+   */
+  account_owned: boolean | null;
   /** A person approved it. */
   approved: boolean;
   /** The tenant's guardrails row, its configuration columns (plan.ts parses it per tenant). */

@@ -1,13 +1,14 @@
 // The drain loop: claim a batch under leases (claim.ts), plan each envelope with the
-// tenant's guardrails and the tool's input schema (plan.ts), send the allowed ones to
-// Composio (send.ts) and settle the whole batch in one statement (settlement.ts), until the
-// time budget or the limit runs out. No transaction is held across an HTTP call: the leases
+// tenant's guardrails and the tool's input schema (plan.ts), check the owner of accounts
+// never checked and send the allowed ones to Composio (send.ts) and settle the whole batch
+// in one statement (settlement.ts), until the time budget or the limit runs out. No transaction is held across an HTTP call: the leases
 // are the exclusion.
 //
 // A 401/403 on our own Composio key halts the drain: nothing more is sent, the envelopes
 // claimed but not sent are released (no attempt consumed), and the run fails with an alert.
 import { z } from "zod";
 import { type ComposioConfig, composioConfig } from "../_shared/composio.ts";
+import { getConnectedAccount } from "../_shared/composio_accounts.ts";
 import { executeTool } from "../_shared/composio_execute.ts";
 import type { JobContext, JobResult } from "../_shared/job.ts";
 import { jobBodyFields } from "../_shared/job.ts";
@@ -21,7 +22,7 @@ import {
 } from "./artifacts.ts";
 import { claimBatch, type Claimed } from "./claim.ts";
 import { planEnvelope, rulesByTenant, schemasToCompile } from "./plan.ts";
-import { type Execute, sendBatch } from "./send.ts";
+import { type Execute, type GetAccount, sendBatch, verifyOwnership } from "./send.ts";
 import { applySettlements, release, type Settled } from "./settlement.ts";
 
 export const slug = "outbox-drain";
@@ -54,6 +55,7 @@ export type DrainBody = z.infer<typeof drainBody>;
 export interface DrainDeps {
   composio?: ComposioConfig;
   execute?: Execute;
+  getAccount?: GetAccount;
   /** Stores an artifact (default: Storage's REST API with the service key). */
   upload?: Upload;
   /** Outputs above it become artifacts (default: artifactThreshold()). */
@@ -187,6 +189,7 @@ async function processBatch(
     ctx.count(one.counter);
   };
   const toSend: Claimed[] = [];
+  const toVerify: Claimed[] = [];
   for (const env of batch) {
     const p = planEnvelope(
       env,
@@ -196,6 +199,7 @@ async function processBatch(
       details,
     );
     if (p.kind === "send") toSend.push(p.env);
+    else if (p.kind === "verify") toVerify.push(p.env);
     else if (body.dry_run) {
       // A dry run decides and reports, and changes nothing but the leases it gives back.
       settled.push(release(env, `dry_run: would ${p.settlement.op} (${p.counter})`, details));
@@ -210,7 +214,26 @@ async function processBatch(
       settled.push(release(e, "dry_run", details));
       ctx.count("would_execute");
     }
+    for (const e of toVerify) {
+      settled.push(release(e, "dry_run: would check the account's owner", details));
+      ctx.count("would_check_account");
+    }
   } else {
+    const checked = await verifyOwnership(sql, toVerify, {
+      composio,
+      getAccount: deps.getAccount ?? getConnectedAccount,
+      concurrency: body.concurrency ?? defaultConcurrency,
+      now,
+      details,
+    });
+    checked.settled.forEach(settle);
+    toSend.push(...checked.send);
+    halt = checked.halt;
+  }
+  if (halt !== null) {
+    // Our key was refused on the check: nothing is sent, the batch goes back unspent.
+    for (const e of toSend) settle(release(e, "drain halted", details));
+  } else if (!body.dry_run) {
     const sent = await sendBatch(sql, toSend, {
       composio,
       execute: deps.execute ?? executeTool,

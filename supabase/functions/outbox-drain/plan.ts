@@ -1,12 +1,14 @@
-// What the drain does with an envelope before any call: send it, or settle it now (deny →
-// DLQ, approval needed, quiet hours, invalid arguments). The tenant's guardrails come with
-// the claim and are parsed once per tenant per batch; arguments are validated against the
+// What the drain does with an envelope before any call: send it, check its account's owner
+// with Composio first (ownership.ts), or settle it now (deny → DLQ, approval needed, quiet
+// hours, invalid arguments, another user's account). The tenant's guardrails come with the
+// claim and are parsed once per tenant per batch; arguments are validated against the
 // tool's input schema with validators cached per tool version (validate.ts).
 import { isPinnedVersion } from "../_shared/composio_execute.ts";
 import type { Sql } from "../_shared/db.ts";
 import { type GuardrailConfig, parseGuardrailConfig } from "../_shared/guardrail_config.ts";
 import { evaluateGuardrails, type GuardrailDecision } from "../_shared/guardrails.ts";
 import type { Claimed } from "./claim.ts";
+import { accountOwnership, notOwnedCode } from "./ownership.ts";
 import type { Settled, Settlement } from "./settlement.ts";
 import { hasValidator, validateArguments } from "./validate.ts";
 
@@ -39,7 +41,11 @@ export function rulesByTenant(batch: Claimed[]): Map<string, TenantRules> {
   return out;
 }
 
-export type Plan = { kind: "send"; env: Claimed } | { kind: "settle" } & Settled;
+export type Plan =
+  | { kind: "send"; env: Claimed }
+  /** Allowed, but its account's external id was never checked: ask Composio, then send. */
+  | { kind: "verify"; env: Claimed }
+  | { kind: "settle" } & Settled;
 
 export function validatorKey(env: Claimed): string {
   return `${env.tool_slug}@${env.version}#${env.content_hash}`;
@@ -147,6 +153,10 @@ export function planEnvelope(
     env.arguments,
   );
   if (!valid.ok) return dlq("invalid_arguments", `invalid arguments: ${valid.error}`);
+  // Last: only an envelope that would otherwise run costs a call to Composio.
+  const ownership = accountOwnership(env);
+  if (ownership.kind === "not_owned") return dlq(notOwnedCode, ownership.reason);
+  if (ownership.kind === "unchecked") return { kind: "verify", env };
   return { kind: "send", env };
 }
 

@@ -4,7 +4,12 @@
 // halts the sending; an exception of our own code halts it too and is handed back to fail
 // the run: the envelope is released when its request had not left, and a write whose
 // request had left is parked unknown_outcome (it may have happened), never run again.
-import type { ComposioConfig } from "../_shared/composio.ts";
+//
+// Before that, the accounts never checked (plan.ts: verify) are looked up at Composio, one
+// call per account of the batch, judged by ownership.ts and the answers recorded in one
+// statement (internal.connected_accounts_record_ownership), so the next batch need not ask.
+import { callResultOf, type ComposioConfig, ComposioError } from "../_shared/composio.ts";
+import type { ComposioAccount } from "../_shared/composio_accounts.ts";
 import {
   type ExecuteOutcome,
   type ExecuteRequest,
@@ -12,6 +17,12 @@ import {
 } from "../_shared/composio_execute.ts";
 import type { Sql } from "../_shared/db.ts";
 import type { Claimed } from "./claim.ts";
+import {
+  judgeOwnership,
+  type OwnershipAnswer,
+  ownershipSettlement,
+  type OwnershipVerdict,
+} from "./ownership.ts";
 import { release, type Settled, settlementOf } from "./settlement.ts";
 
 /** Never start a call with less lease than this left; the HTTP timeout stays below the lease. */
@@ -66,7 +77,9 @@ export async function sendBatch(sql: Sql, envs: Claimed[], opts: SendOptions): P
             slug: env.tool_slug,
             arguments: env.arguments,
             envelopeId: env.id,
-            connectedAccountId: env.account_external_id ?? env.connected_account_id,
+            // The account's own id only: the envelope's text may name the row, and only an
+            // id the ownership check passed is ever sent.
+            connectedAccountId: env.account_external_id,
             userId: env.tenant_id,
             version: env.version,
           },
@@ -102,4 +115,101 @@ function settledByBug(env: Claimed, err: unknown, details: Record<string, unknow
     };
   }
   return release(env, reason, details);
+}
+
+export type GetAccount = (config: ComposioConfig, id: string) => Promise<ComposioAccount>;
+
+export interface VerifyOptions {
+  composio: ComposioConfig;
+  getAccount: GetAccount;
+  concurrency: number;
+  now: Date;
+  details: Record<string, unknown>;
+}
+
+export interface Verified {
+  /** Envelopes whose account is the tenant's: send them. */
+  send: Claimed[];
+  /** The others: not owned (DLQ), not checked (parked), or released on a halt. */
+  settled: Settled[];
+  halt: string | null;
+}
+
+/**
+ * Checks the owner of each unchecked account of `envs` with Composio (one call per account),
+ * records the answers, and says which envelopes may be sent. An exception of our own code
+ * fails the run (the leases expire; nothing was sent).
+ */
+export async function verifyOwnership(
+  sql: Sql,
+  envs: Claimed[],
+  opts: VerifyOptions,
+): Promise<Verified> {
+  const out: Verified = { send: [], settled: [], halt: null };
+  if (envs.length === 0) return out;
+  const byAccount = new Map<string, Claimed[]>();
+  for (const env of envs) {
+    const key = `${env.account_id}\n${env.account_external_id}`;
+    byAccount.set(key, [...(byAccount.get(key) ?? []), env]);
+  }
+  const groups = [...byAccount.values()];
+  const verdicts = new Map<Claimed[], OwnershipVerdict>();
+  let next = 0;
+  const lane = async () => {
+    while (next < groups.length) {
+      const group = groups[next++];
+      const first = group[0];
+      const leaseLeft = Math.min(...group.map((e) => e.lease_expires_at.getTime())) - Date.now() -
+        LEASE_MARGIN_MS;
+      const answer: OwnershipAnswer = leaseLeft < LEASE_MARGIN_MS
+        ? { kind: "failed", call: { kind: "lease_lost" } }
+        : await askOwner(
+          { ...opts.composio, timeoutMs: Math.min(opts.composio.timeoutMs, leaseLeft) },
+          opts.getAccount,
+          first.account_external_id!,
+        );
+      verdicts.set(group, judgeOwnership(first.tenant_id, answer));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, groups.length) }, lane));
+
+  const checks = [...verdicts].flatMap(([group, v]) =>
+    v.kind === "owned" || v.kind === "not_owned"
+      ? [{
+        account_id: group[0].account_id,
+        external_account_id: group[0].account_external_id,
+        owned: v.kind === "owned",
+      }]
+      : []
+  );
+  if (checks.length > 0) {
+    await sql`select internal.connected_accounts_record_ownership(${sql.json(checks)})`;
+  }
+  const halted = [...verdicts.values()].find((v) => v.kind === "halt");
+  for (const [group, verdict] of verdicts) {
+    for (const env of group) {
+      const s = halted
+        ? ownershipSettlement(env, halted, opts.now, opts.details)
+        : ownershipSettlement(env, verdict, opts.now, opts.details);
+      if (s === null) out.send.push(env);
+      else out.settled.push(s);
+    }
+  }
+  out.halt = halted?.kind === "halt" ? halted.reason : null;
+  return out;
+}
+
+/** Composio's answer for one account id, as facts (a failure is an answer too). */
+async function askOwner(
+  config: ComposioConfig,
+  getAccount: GetAccount,
+  externalId: string,
+): Promise<OwnershipAnswer> {
+  try {
+    const account = await getAccount(config, externalId);
+    return { kind: "account", userId: account.userId };
+  } catch (err) {
+    if (!(err instanceof ComposioError)) throw err;
+    return { kind: "failed", call: callResultOf(err) };
+  }
 }

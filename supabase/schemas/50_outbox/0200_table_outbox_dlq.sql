@@ -66,7 +66,7 @@ comment on column public.outbox_dlq.updated_at is 'Last change, maintained by tr
 comment on column public.outbox_dlq.completed_at is 'When it reached a final status, if it did.';
 comment on column public.outbox_dlq.moved_at is 'When it was moved to the DLQ.';
 comment on column public.outbox_dlq.reason is
-  'Why it was dead-lettered, as a code: non_retryable, max_attempts, invalid_arguments or a guardrail deny code. The message is in last_error.';
+  'Why it was dead-lettered, as a code: non_retryable, max_attempts, invalid_arguments, version_unpinned, account_not_owned (the account is not the tenant''s at Composio) or a guardrail deny code. The message is in last_error.';
 
 revoke truncate, references, trigger on public.outbox_dlq from anon, authenticated;
 alter table public.outbox_dlq enable row level security;

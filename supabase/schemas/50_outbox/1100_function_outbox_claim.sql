@@ -38,6 +38,10 @@ create function public.outbox_claim(
   account_status text,
   account_scopes text[],
   account_external_id text,
+  -- The account row, and whether Composio said its current external id is the tenant's
+  -- (null: not checked for this id yet; the drain checks before the first execution).
+  account_id uuid,
+  account_owned boolean,
   approved boolean,
   guardrails jsonb
 )
@@ -160,7 +164,9 @@ begin
          case when c.attempts > 0 then 'retry' else 'pending' end,
          c.lease_token, c.lease_expires_at,
          t.version, t.content_hash, t.toolkit, t.required_scopes, t.deprecated_at is not null,
-         a.status, a.scopes, a.external_account_id,
+         a.status, a.scopes, a.external_account_id, a.id,
+         case when a.verified_external_account_id = a.external_account_id
+              then a.verified_owned end,
          exists (select 1 from public.approvals p
                   where p.envelope_id = c.id and p.decision = 'approved'),
          jsonb_build_object('quiet_hours', g.quiet_hours, 'trust_threshold', g.trust_threshold,
@@ -175,7 +181,8 @@ begin
       on t.tenant_id = c.tenant_id and t.tool_slug = c.tool_slug and t.is_current
     -- The envelope's account when it names one, else the toolkit's (an active one first).
     left join lateral (
-      select x.status, x.scopes, x.external_account_id
+      select x.id, x.status, x.scopes, x.external_account_id, x.verified_external_account_id,
+             x.verified_owned
         from public.connected_accounts x
        where x.tenant_id = c.tenant_id
          and (case when c.connected_account_id is not null
@@ -192,4 +199,4 @@ revoke execute on function public.outbox_claim(text, integer, integer, uuid)
   from public, anon, authenticated;
 grant execute on function public.outbox_claim(text, integer, integer, uuid) to service_role;
 comment on function public.outbox_claim(text, integer, integer, uuid) is
-  'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), round-robin across tenants. First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token and what the drain''s plan needs: the current catalog row (version, content_hash, toolkit, required_scopes, deprecated), the account it would run with (status, scopes, external id), whether it was approved, and the tenant''s guardrails as JSON.';
+  'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), round-robin across tenants. First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token and what the drain''s plan needs: the current catalog row (version, content_hash, toolkit, required_scopes, deprecated), the account it would run with (status, scopes, external id, row id, and whether Composio confirmed that external id is the tenant''s), whether it was approved, and the tenant''s guardrails as JSON.';
