@@ -141,6 +141,14 @@ export async function bootstrapDatabase(c: Cluster, db: string, withCron: boolea
   });
 }
 
+/**
+ * Brings an existing cluster's platform schemas up to date before migrations run: the
+ * realtime schema, which hosted Realtime migrates when it connects (idempotent SQL).
+ */
+export async function refreshPlatformSchemas(c: Cluster, db = "postgres") {
+  await psqlFile(c, join(projectRoot, "stack", "sql", "realtime_schema.sql"), db);
+}
+
 /** A fresh database in this cluster, owned by postgres, shaped like a project database. */
 export async function createProjectDatabase(c: Cluster, db: string): Promise<void> {
   await psqlAdmin(c, `create database "${db}" owner postgres`);

@@ -84,8 +84,9 @@ export const policyGrantTables = new Set([
   "storage.s3_multipart_uploads_parts",
 ]);
 
+/** CREATE / ALTER / DROP POLICY and COMMENT ON POLICY: supautils handles all four. */
 const policyStart =
-  /(?:create|alter|drop)\s+policy\s+(?:if\s+exists\s+)?(?:"[^"]+"|[a-z_][a-z0-9_$]*)\s+on\s+(?:only\s+)?("?[a-z_][a-z0-9_$]*"?)\s*\.\s*("?[a-z_][a-z0-9_$]*"?)/gi;
+  /(?:(?:create|alter|drop)\s+policy\s+(?:if\s+exists\s+)?|comment\s+on\s+policy\s+)(?:"[^"]+"|[a-z_][a-z0-9_$]*)\s+on\s+(?:only\s+)?("?[a-z_][a-z0-9_$]*"?)\s*\.\s*("?[a-z_][a-z0-9_$]*"?)/gi;
 
 /** Where the statement starting at `from` ends: past its `;`, outside quotes and parentheses. */
 function statementEnd(text: string, from: number): number {
@@ -301,10 +302,19 @@ export async function applyMigrations(
  */
 export async function rollbackMigrations(
   url: string,
-  opts: { toVersion?: string; dir?: string; rollbackDir?: string; log?: (l: string) => void } = {},
+  opts: {
+    toVersion?: string;
+    dir?: string;
+    rollbackDir?: string;
+    log?: (l: string) => void;
+    adminUrl?: string;
+  } = {},
 ): Promise<Migration[]> {
   const log = opts.log ?? (() => {});
-  const sql = connect(url);
+  // As migrations run: dropping a policy on a platform table needs what supautils gives
+  // postgres on hosted.
+  const runner = new SqlFileRunner(url, opts.adminUrl);
+  const sql = runner.sql;
   try {
     const done = await appliedVersions(sql);
     const reverted: Migration[] = [];
@@ -316,23 +326,20 @@ export async function rollbackMigrations(
       const text = await Deno.readTextFile(file).catch(() => {
         throw new MigrationError(file, "rollback file is missing");
       });
-      try {
-        await sql.begin(async (tx) => {
-          await tx.unsafe(text).simple();
+      await runner.run(file, text, {
+        andThen: async (tx) => {
           const [{ left }] = await tx`
             select count(*)::int as left from supabase_migrations.schema_migrations
             where version = ${m.version}`;
           if (left !== 0) throw new Error("rollback did not remove its schema_migrations row");
-        });
-      } catch (err) {
-        throw new MigrationError(file, describe(err, text));
-      }
+        },
+      });
       log(`reverted ${basename(m.file)}`);
       reverted.push(m);
     }
     return reverted;
   } finally {
-    await sql.end();
+    await runner.end();
   }
 }
 

@@ -1,9 +1,11 @@
 // Compares two databases object by object: what the catalog says about every table, column,
 // constraint, index, view, function, trigger, policy, sequence, type, grant and comment of
-// the project's schemas, the event triggers, roles and memberships of the cluster, default
-// privileges, and the rows of every table (and pg_cron's jobs). Each difference is one line
+// the project's schemas, the project's policies on platform tables, the event triggers, roles
+// and memberships of the cluster, default privileges, and the rows of every table (and
+// pg_cron's jobs). Each difference is one line
 // naming the object, so whoever changed one side knows what to change on the other.
 import postgres from "postgres";
+import { policyGrantTables } from "./migrate.ts";
 
 /** The schemas the project's migrations create objects in. */
 export const projectSchemas = ["public", "internal", "jobs"];
@@ -275,7 +277,9 @@ export async function snapshotDatabase(
         from pg_catalog.pg_policy p
         join pg_catalog.pg_class c on c.oid = p.polrelid
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = any (${schemas})`
+       where n.nspname = any (${schemas})
+          -- The project's policies on platform tables (realtime.messages, …).
+          or n.nspname || '.' || c.relname = any (${[...policyGrantTables]})`
     ) {
       put(snap, `policy ${r.polname} on ${r.nspname}.${r.relname}`, {
         as: r.polpermissive ? "permissive" : "restrictive",

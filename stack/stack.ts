@@ -8,6 +8,7 @@ import {
   clusterExists,
   initCluster,
   postgresUrl,
+  refreshPlatformSchemas,
   startCluster,
   stopCluster,
 } from "./cluster.ts";
@@ -98,6 +99,7 @@ export async function prepareDatabase(
     await initCluster(cluster);
   } else {
     await startCluster(cluster);
+    await refreshPlatformSchemas(cluster);
   }
   const pgUrl = postgresUrl(cluster);
   try {
