@@ -21,11 +21,12 @@ import { applyMigrations, applySeed } from "./migrate.ts";
 import { functionsDir, projectRoot, seedFile } from "./paths.ts";
 import { type StackLayout, stackLayout } from "./layout.ts";
 import { PgNetWorker } from "./pg_net_worker.ts";
+import { startRealtimeServer } from "./realtime_server.ts";
 import { type Pooler, startPooler } from "./pooler.ts";
 import { loadSigningKey, publicJwks } from "./signing_key.ts";
 
 export interface StackPorts {
-  /** Functions at /functions/v1 and Auth at /auth/v1 (Supabase's API port). */
+  /** Functions at /functions/v1, Auth at /auth/v1, Realtime at /realtime/v1 (the API port). */
   api: number;
   db: number;
   pooler: number;
@@ -182,6 +183,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log,
     });
     stops.push(() => auth.stop());
+    const realtime = await startRealtimeServer({
+      dbUrl: adminUrl(cluster),
+      jwks: publicJwks(signingKey),
+      legacySecret: jwtSecret,
+      apiKeys: {
+        [anonKey]: anonKey,
+        [publishableKey]: anonKey,
+        [serviceRoleKey]: serviceRoleKey,
+        [secretKey]: serviceRoleKey,
+      },
+      log,
+    });
+    stops.push(() => realtime.stop());
     const api = startApiGateway({ port: opts.ports.api });
     const functions = await createFunctionsRouter({
       functionsDir,
@@ -194,6 +208,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     stops.push(() => api.stop());
     api.mount("/functions/v1", functions.handle);
     api.mount("/auth/v1", auth.handle);
+    api.mount("/realtime/v1", realtime.handle);
 
     // What jobs.invoke reads to call the functions from pg_cron through pg_net.
     await storeVaultSecrets(pgUrl, { project_url: apiUrl, service_role_key: serviceRoleKey });
