@@ -111,10 +111,12 @@ declare
   v_tenant uuid;
 begin
   -- A tenant's first event makes its row. Only missing rows are inserted: an INSERT … ON
-  -- CONFLICT meeting a row that another transaction is updating would wait for it.
+  -- CONFLICT meeting a row that another transaction is updating would wait for it. A tenant
+  -- being deleted (its envelopes go with it) has no depth to publish.
   insert into internal.realtime_queue_depth (tenant_id)
   select t.id from unnest(p_tenant_ids) as t (id)
    where not exists (select 1 from internal.realtime_queue_depth s where s.tenant_id = t.id)
+     and exists (select 1 from public.tenants x where x.id = t.id)
   on conflict (tenant_id) do nothing;
   select array_agg(x.tenant_id) into v_due
     from (select s.tenant_id from internal.realtime_queue_depth s
@@ -244,6 +246,8 @@ begin
                         'attempts', o.attempts)
                                  order by o.id))[1:100]) as listed
         from old_rows o
+       -- Envelopes that go with their tenant are no event of that tenant's.
+       where exists (select 1 from public.tenants t where t.id = o.tenant_id)
        group by o.tenant_id
     loop
       perform internal.realtime_publish_envelopes(r.tenant_id, 'delete', r.n, r.listed,
