@@ -10,9 +10,9 @@
 //   `access_token` re-runs that check; a channel whose token expires or whose read permission
 //   is gone gets a `system` error and `phx_close`.
 // - Database broadcasts: realtime.send inserts into realtime.messages; a NOTIFY on commit
-//   (stack/sql/realtime_schema.sql) names the committed ids, a poll is the safety net, and
-//   each message goes to the channels joined on its topic with its privacy, as a binary
-//   user-broadcast frame carrying `{id}` as metadata.
+//   (stack/sql/realtime_schema.sql) names the committed messages, a poll is the safety net,
+//   and each message someone listens to is fetched and sent to the channels joined on its
+//   topic with its privacy, as a binary user-broadcast frame carrying `{id}` as metadata.
 // - Client broadcasts: relayed to the topic's other subscribers (and the sender with
 //   `self`) when the sender may write: always on public channels, on private ones only if
 //   an INSERT into realtime.messages passes as the user (tested once per channel, rolled
@@ -182,8 +182,8 @@ export async function startRealtimeServer(opts: RealtimeServerOptions): Promise<
         await tx`insert into realtime.messages (id, topic, extension)
                  values (${id}, ${sub}, 'broadcast')`;
         await actAs(tx, sub, claims);
-        const seen = await tx`select 1 from realtime.messages where id = ${id}`;
-        throw new Rollback(seen.length > 0);
+        const visible = await tx`select 1 from realtime.messages where id = ${id}`;
+        throw new Rollback(visible.length > 0);
       });
     } catch (err) {
       if (err instanceof Rollback) return err.value;
@@ -486,30 +486,32 @@ export async function startRealtimeServer(opts: RealtimeServerOptions): Promise<
   }
 
   /** Fetches and delivers what the NOTIFYs named, in their order, a batch at a time. */
-  function take(ids: string[]) {
-    pending.push(...ids);
-    delivering ??= (async () => {
-      try {
-        while (pending.length > 0) {
-          const batch = pending.splice(0, 1000).filter((id) => !seen.has(id));
-          if (batch.length === 0) continue;
-          const rows = await sql<MessageRow[]>`
-            select id::text, topic, event, private, payload::text as payload, binary_payload
-              from realtime.messages
-             where id = any (${batch}::uuid[]) and extension = 'broadcast'`;
-          const byId = new Map(rows.map((r) => [r.id, r]));
-          for (const id of batch) {
-            const row = byId.get(id);
-            if (row) deliver(row);
-          }
+  async function deliverPending() {
+    try {
+      while (pending.length > 0) {
+        const batch = pending.splice(0, 1000).filter((id) => !seen.has(id));
+        if (batch.length === 0) continue;
+        const rows = await sql<MessageRow[]>`
+          select id::text, topic, event, private, payload::text as payload, binary_payload
+            from realtime.messages
+           where id = any (${batch}::uuid[]) and extension = 'broadcast'`;
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        for (const id of batch) {
+          const row = byId.get(id);
+          if (row) deliver(row);
         }
-      } catch (err) {
-        if (!stopping) log(`[realtime] delivering: ${(err as Error).message}; the poll retries`);
-        pending.length = 0;
-      } finally {
-        delivering = null;
       }
-    })();
+    } catch (err) {
+      if (!stopping) log(`[realtime] delivering: ${(err as Error).message}; the poll retries`);
+      pending.length = 0;
+    }
+  }
+
+  function take(ids: string[]) {
+    if (ids.length === 0) return;
+    pending.push(...ids);
+    // The callback runs after the assignment, however soon the delivery ends.
+    delivering ??= deliverPending().finally(() => delivering = null);
   }
 
   let lastPoll: Date | null = null;
@@ -518,13 +520,19 @@ export async function startRealtimeServer(opts: RealtimeServerOptions): Promise<
     const [{ now }] = await sql<{ now: Date }[]>`select now() as now`;
     const since = new Date((lastPoll ?? now).getTime() - sinceMs);
     lastPoll = now;
-    const ids = await sql<{ id: string }[]>`
-      select id::text from realtime.messages
+    const rows = await sql<{ id: string; private: boolean | null; topic: string }[]>`
+      select id::text, private, topic from realtime.messages
        where extension = 'broadcast'
          and inserted_at >= (${since}::timestamptz at time zone 'UTC')
        order by inserted_at, id`;
-    const missed = ids.map((r) => r.id).filter((id) => !seen.has(id));
-    if (missed.length > 0) take(missed);
+    const missed: string[] = [];
+    for (const r of rows) {
+      if (seen.has(r.id)) continue;
+      if (subscribers.has(key(r.private === true, r.topic))) missed.push(r.id);
+      // Committed while nobody listened: not for a later join.
+      else seen.set(r.id, Date.now());
+    }
+    take(missed);
     // Keep what a late NOTIFY might still name.
     const keepAfter = Date.now() - 120_000;
     for (const [id, at] of seen) {
@@ -533,9 +541,25 @@ export async function startRealtimeServer(opts: RealtimeServerOptions): Promise<
     }
   }
 
+  /** The ids of the NOTIFY's messages that someone listens to (lines of [id, private, topic]). */
+  function listened(payload: string): string[] {
+    const ids: string[] = [];
+    for (const line of payload.split("\n")) {
+      try {
+        const [id, priv, topic] = JSON.parse(line) as [string, string, string];
+        if (subscribers.has(key(priv === "true", topic))) ids.push(id);
+        // Nobody listened when it committed: the poll must not hand it to a later join.
+        else seen.set(id, Date.now());
+      } catch {
+        log(`[realtime] unreadable notification line ${JSON.stringify(line.slice(0, 80))}`);
+      }
+    }
+    return ids;
+  }
+
   await sql.listen(
     "realtime_messages",
-    (payload) => take(payload.split(",").filter(Boolean)),
+    (payload) => take(listened(payload)),
     // Also on every reconnect: catch up on what was committed while the listener was away.
     () => void poll(60_000).catch(() => {}),
   );

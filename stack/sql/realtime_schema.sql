@@ -112,31 +112,38 @@ $$;
 alter function realtime.broadcast_changes(text, text, text, text, text, record, record, text)
   owner to supabase_realtime_admin;
 
--- Local stack only: tells the stand-in which messages committed (ids, comma-separated, in
--- NOTIFYs below Postgres' 8000-byte payload limit).
+-- Local stack only: tells the stand-in which messages committed, one JSON array
+-- [id, private, topic] per line (the stand-in fetches only those someone listens to), in
+-- NOTIFYs below Postgres' 8000-byte payload limit.
 create or replace function realtime.stack_notify_committed() returns trigger
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_ids text[];
-  v_n int;
+  r record;
+  v_chunk text := '';
 begin
-  select array_agg(n.id::text) into v_ids from new_rows n;
-  v_n := coalesce(array_length(v_ids, 1), 0);
-  if v_n = 0 then
-    return null;
-  end if;
-  for i in 0 .. (v_n - 1) / 150 loop
-    perform pg_catalog.pg_notify('realtime_messages',
-                                 array_to_string(v_ids[i * 150 + 1 : i * 150 + 150], ','));
+  for r in
+    select pg_catalog.to_json(array[n.id::text, coalesce(n.private, false)::text, n.topic])::text
+             as line
+      from new_rows n
+     where n.extension = 'broadcast'
+  loop
+    if octet_length(v_chunk) + octet_length(r.line) > 7900 then
+      perform pg_catalog.pg_notify('realtime_messages', v_chunk);
+      v_chunk := '';
+    end if;
+    v_chunk := v_chunk || case when v_chunk = '' then '' else E'\n' end || r.line;
   end loop;
+  if v_chunk <> '' then
+    perform pg_catalog.pg_notify('realtime_messages', v_chunk);
+  end if;
   return null;
 end
 $$;
 alter function realtime.stack_notify_committed() owner to supabase_realtime_admin;
 comment on function realtime.stack_notify_committed() is
-  'Local stack only (hosted Realtime reads realtime.messages through logical replication): NOTIFY realtime_messages with the ids of the inserted messages, delivered on commit.';
+  'Local stack only (hosted Realtime reads realtime.messages through logical replication): NOTIFY realtime_messages with [id, private, topic] of each inserted broadcast, delivered on commit.';
 create or replace trigger stack_notify_committed after insert on realtime.messages
   referencing new table as new_rows
   for each statement execute function realtime.stack_notify_committed();
