@@ -4,7 +4,7 @@
 -- queue depth throttled to once a second. Callers are simulated as in 12_rls_matrix; every
 -- message written here is rolled back with the file.
 begin;
-select plan(33);
+select plan(34);
 
 \set tenant_a '''00000000-0000-0000-0000-00000000000a'''
 \set tenant_b '''00000000-0000-0000-0000-00000000000b'''
@@ -284,6 +284,12 @@ select is(
     where m.inserted_at = (now() at time zone 'utc') and m.event is not null
       and m.private is not true),
   0, 'every message goes to a private channel');
+
+select results_eq(
+  $$select username::text collate "default", active, command from cron.job
+     where jobname = 'realtime-queue-depth-flush'$$,
+  $$values ('postgres'::text, true, 'select internal.realtime_flush_queue_depth()'::text)$$,
+  'the flush runs every minute as postgres (housekeeping, not paused with the jobs)');
 
 select * from finish();
 rollback;
