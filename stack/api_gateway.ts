@@ -1,5 +1,5 @@
 // The stack's API port, as Supabase's API gateway: one listener, each service under its
-// path prefix (/functions/v1 and /auth/v1; /realtime/v1, /storage/v1 as they are added).
+// path prefix (/functions/v1, /auth/v1, /storage/v1, /realtime/v1).
 // A service gets the request untouched, so it can read the whole path or upgrade it.
 
 import { StackError } from "./errors.ts";

@@ -142,16 +142,14 @@ export async function bootstrapDatabase(c: Cluster, db: string, withCron: boolea
 }
 
 /**
- * Brings the platform's storage schema up to date in `db` (idempotent), as hosted Storage
- * migrates its schema on boot: a cluster bootstrapped before it existed gets it before the
- * migrations that put policies on it run.
+ * Brings an existing cluster's platform schemas up to date in `db` before migrations run
+ * (idempotent SQL), as hosted Storage migrates its schema on boot and Realtime when it
+ * connects: a cluster bootstrapped before one existed gets it before the migrations that put
+ * policies on it.
  */
-export async function ensureStorageSchema(c: Cluster, db = "postgres"): Promise<void> {
-  await psqlAdmin(
-    c,
-    await sqlWithIncludes(join(projectRoot, "stack", "sql", "storage_schema.sql")),
-    db,
-  );
+export async function refreshPlatformSchemas(c: Cluster, db = "postgres"): Promise<void> {
+  await psqlFile(c, join(projectRoot, "stack", "sql", "storage_schema.sql"), db);
+  await psqlFile(c, join(projectRoot, "stack", "sql", "realtime_schema.sql"), db);
 }
 
 /** A fresh database in this cluster, owned by postgres, shaped like a project database. */

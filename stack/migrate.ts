@@ -84,8 +84,9 @@ export const policyGrantTables = new Set([
   "storage.s3_multipart_uploads_parts",
 ]);
 
+/** CREATE / ALTER / DROP POLICY and COMMENT ON POLICY: supautils handles all four. */
 const policyStart =
-  /(?:create|alter|drop)\s+policy\s+(?:if\s+exists\s+)?(?:"[^"]+"|[a-z_][a-z0-9_$]*)\s+on\s+(?:only\s+)?("?[a-z_][a-z0-9_$]*"?)\s*\.\s*("?[a-z_][a-z0-9_$]*"?)/gi;
+  /(?:(?:create|alter|drop)\s+policy\s+(?:if\s+exists\s+)?|comment\s+on\s+policy\s+)(?:"[^"]+"|[a-z_][a-z0-9_$]*)\s+on\s+(?:only\s+)?("?[a-z_][a-z0-9_$]*"?)\s*\.\s*("?[a-z_][a-z0-9_$]*"?)/gi;
 
 /** Where the statement starting at `from` ends: past its `;`, outside quotes and parentheses. */
 function statementEnd(text: string, from: number): number {

@@ -160,7 +160,7 @@ Deno.test("a migration creating an event trigger applies, as on hosted: owned by
   }
 });
 
-Deno.test("policies on the platform tables supautils grants apply, as on hosted; others do not", async () => {
+Deno.test("policies on the platform tables supautils grants apply, are commented and roll back, as on hosted; others do not", async () => {
   const db = await scratchDatabase();
   // storage.objects is the bootstrap's (postgres does not own it, as on hosted); another
   // table postgres does not own either, which supautils grants nothing on.
@@ -175,6 +175,7 @@ Deno.test("policies on the platform tables supautils grants apply, as on hosted;
       "create table public.mine (id uuid);",
       'create policy "readers; see (all)" on storage.objects for select to authenticated',
       "  using (owner_id = ';' or id in (select id from public.mine));",
+      `comment on policy "readers; see (all)" on storage.objects is 'who reads; and why';`,
       "comment on table public.mine is 'after the policy';",
     ].join("\n"),
     "supabase/rollbacks/20250101000000_policy.sql": [
@@ -194,8 +195,12 @@ Deno.test("policies on the platform tables supautils grants apply, as on hosted;
     });
     const sql = connect(db.postgresUrl);
     try {
-      const pols = await sql`select policyname from pg_policies where tablename = 'objects'`;
-      assert.deepEqual(pols.map((r) => r.policyname), ["readers; see (all)"]);
+      const pols = await sql`
+        select p.polname, pg_catalog.obj_description(p.oid, 'pg_policy') as comment
+          from pg_policy p where p.polrelid = 'storage.objects'::regclass`;
+      assert.deepEqual(pols.map((r) => [r.polname, r.comment]), [
+        ["readers; see (all)", "who reads; and why"],
+      ]);
       const [{ owner }] = await sql`
         select tableowner as owner from pg_tables where tablename = 'mine'`;
       assert.equal(owner, "postgres", "the other statements ran as postgres");
@@ -209,6 +214,19 @@ Deno.test("policies on the platform tables supautils grants apply, as on hosted;
       assert.deepEqual(left.map((r) => r.policyname), []);
     } finally {
       await sql.end();
+    }
+    await rollbackMigrations(db.postgresUrl, {
+      dir: join(granted, "supabase/migrations"),
+      rollbackDir: join(granted, "supabase/rollbacks"),
+      adminUrl: db.adminUrl,
+    });
+    const sql2 = connect(db.postgresUrl);
+    try {
+      const [{ n }] = await sql2`
+        select count(*)::int as n from pg_policy where polrelid = 'storage.objects'::regclass`;
+      assert.equal(n, 0, "the rollback dropped the policy");
+    } finally {
+      await sql2.end();
     }
     const err = await applyMigrations(db.postgresUrl, {
       dir: join(refused, "supabase/migrations"),

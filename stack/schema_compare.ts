@@ -2,19 +2,19 @@
 // constraint, index, view, function, trigger, policy, sequence, type, grant and comment of
 // the project's schemas, the event triggers, roles and memberships of the cluster, default
 // privileges, the rows of every table (and pg_cron's jobs), and what the project adds to the
-// platform's tables (policies on storage's, its bucket rows). Each difference is one line
+// platform's tables (its policies on them, its bucket rows). Each difference is one line
 // naming the object, so whoever changed one side knows what to change on the other.
 import postgres from "postgres";
+import { policyGrantTables } from "./migrate.ts";
 
 /** The schemas the project's migrations create objects in. */
 export const projectSchemas = ["public", "internal", "jobs"];
 
 /**
- * Platform tables the project writes into without owning them: their policies (which
- * supautils lets postgres create) and their rows (the project's buckets) are the project's.
- * The tables themselves are the platform's and are not compared.
+ * Platform tables the project writes rows into without owning them (the project's buckets);
+ * its policies on platform tables are compared for every table supautils lets postgres write
+ * policies on (policyGrantTables). The tables themselves are the platform's, not compared.
  */
-export const platformTablesWithProjectPolicies = ["storage.objects", "storage.buckets"];
 export const platformTablesWithProjectRows = ["storage.buckets"];
 
 /**
@@ -285,7 +285,8 @@ export async function snapshotDatabase(
         join pg_catalog.pg_class c on c.oid = p.polrelid
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
        where n.nspname = any (${schemas})
-          or n.nspname || '.' || c.relname = any (${platformTablesWithProjectPolicies})`
+          -- The project's policies on platform tables (realtime.messages, …).
+          or n.nspname || '.' || c.relname = any (${[...policyGrantTables]})`
     ) {
       put(snap, `policy ${r.polname} on ${r.nspname}.${r.relname}`, {
         as: r.polpermissive ? "permissive" : "restrictive",

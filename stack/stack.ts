@@ -6,9 +6,9 @@ import {
   adminUrl,
   type Cluster,
   clusterExists,
-  ensureStorageSchema,
   initCluster,
   postgresUrl,
+  refreshPlatformSchemas,
   startCluster,
   stopCluster,
 } from "./cluster.ts";
@@ -30,12 +30,13 @@ import { applyMigrations, applySeed } from "./migrate.ts";
 import { functionsDir, projectRoot, seedFile } from "./paths.ts";
 import { type StackLayout, stackLayout } from "./layout.ts";
 import { PgNetWorker } from "./pg_net_worker.ts";
+import { startRealtimeServer } from "./realtime_server.ts";
 import { type Pooler, startPooler } from "./pooler.ts";
 import { loadSigningKey, publicJwks } from "./signing_key.ts";
 import { startStorageServer, storageDbUrl } from "./storage_server.ts";
 
 export interface StackPorts {
-  /** Functions at /functions/v1 and Auth at /auth/v1 (Supabase's API port). */
+  /** Functions at /functions/v1, Auth at /auth/v1, Realtime at /realtime/v1 (the API port). */
   api: number;
   db: number;
   pooler: number;
@@ -112,7 +113,7 @@ export async function prepareDatabase(
     await initCluster(cluster);
   } else {
     await startCluster(cluster);
-    await ensureStorageSchema(cluster);
+    await refreshPlatformSchemas(cluster);
   }
   const pgUrl = postgresUrl(cluster);
   try {
@@ -217,6 +218,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log,
     });
     stops.push(() => storage.stop());
+    const realtime = await startRealtimeServer({
+      dbUrl: adminUrl(cluster),
+      jwks: publicJwks(signingKey),
+      legacySecret: jwtSecret,
+      apiKeys: {
+        [anonKey]: anonKey,
+        [publishableKey]: anonKey,
+        [serviceRoleKey]: serviceRoleKey,
+        [secretKey]: serviceRoleKey,
+      },
+      log,
+    });
+    stops.push(() => realtime.stop());
     const api = startApiGateway({ port: opts.ports.api });
     const functions = await createFunctionsRouter({
       functionsDir,
@@ -230,6 +244,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     api.mount("/functions/v1", functions.handle);
     api.mount("/auth/v1", auth.handle);
     api.mount("/storage/v1", storage.handle);
+    api.mount("/realtime/v1", realtime.handle);
 
     // What jobs.invoke reads to call the functions from pg_cron through pg_net.
     await storeVaultSecrets(pgUrl, { project_url: apiUrl, service_role_key: serviceRoleKey });

@@ -1,7 +1,7 @@
 // `deno task start`: installs what is missing, creates or reuses the project's cluster,
-// applies new migrations, seeds a new cluster, then serves the functions and Auth, delivers
-// pg_net requests, runs the pooler and (without COMPOSIO_API_KEY) the Composio sandbox,
-// until Ctrl-C, which stops everything.
+// applies new migrations, seeds a new cluster, then serves the functions, Auth and Realtime,
+// delivers pg_net requests, runs the pooler and (without COMPOSIO_API_KEY) the Composio
+// sandbox, until Ctrl-C, which stops everything.
 // `deno task db:reset` (--reset-only): rebuilds the database from migrations and seed.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -76,6 +76,7 @@ Local stack is running. Ctrl-C stops it.
 })
   Auth        ${stack.api.url}/auth/v1   (seed users, password ${seedUserPassword})
   Storage     ${stack.api.url}/storage/v1   (bytes in ${join(stack.layout.dir, "storage")})
+  Realtime    ${stack.api.url.replace(/^http/, "ws")}/realtime/v1   (Broadcast, private channels)
   Postgres    ${stack.postgresUrl}   (data in ${stack.layout.clusterDir})
   Pooler      ${stack.pooler.url()}   (transaction mode, like Supavisor :6543)
   Superuser   ${stack.adminUrl}

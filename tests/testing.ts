@@ -14,6 +14,7 @@ import {
 import { startFunctionsServer } from "../stack/functions_server.ts";
 import { functionsDir, projectRoot } from "../stack/paths.ts";
 import type { Claims } from "../supabase/functions/_shared/db.ts";
+import { seedUserPassword } from "../stack/keys.ts";
 
 export function need(name: string): string {
   const v = Deno.env.get(name);
@@ -456,4 +457,28 @@ export async function quietReindexer(sql: postgres.Sql): Promise<() => Promise<v
   return async () => {
     if (!paused) await sql`select jobs.resume('embedding-reindexer')`;
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// Users who sign in: a user with the seed users' password (so the Auth stand-in issues its
+// ES256 token, as hosted does), a member of a tenant with `role`. The hook picks that tenant
+// for a user with no other membership.
+export async function makeUser(
+  sql: postgres.Sql,
+  tenantId: string | null,
+  role: "owner" | "member" = "member",
+): Promise<{ id: string; email: string }> {
+  const id = crypto.randomUUID();
+  const email = `${role}-${id}@example.com`;
+  await sql`
+    insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
+                            email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
+    values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated',
+            ${email}, extensions.crypt(${seedUserPassword}, extensions.gen_salt('bf', 4)),
+            now(), '{"provider":"email"}', '{}')`;
+  if (tenantId) {
+    await sql`insert into public.tenant_members (tenant_id, user_id, role)
+              values (${tenantId}, ${id}, ${role})`;
+  }
+  return { id, email };
 }

@@ -1,5 +1,6 @@
 -- One database shaped like a hosted Supabase project: platform extensions pre-installed
--- (as supautils lets `postgres` create them there), the auth schema, default grants.
+-- (as supautils lets `postgres` create them there), the auth and realtime schemas, default
+-- grants.
 -- Runs as supabase_admin in the target database. :'with_cron' says whether pg_cron goes in
 -- (pg_cron lives in one database only: cron.database_name).
 
@@ -143,6 +144,11 @@ grant execute on all functions in schema auth to postgres, anon, authenticated, 
 -- storage: the schema hosted Storage owns, before any migration (its own file: the stack
 -- applies it again on every start).
 \ir storage_schema.sql
+
+-- realtime: what hosted Realtime creates in a project before any migration of ours runs
+-- (messages, send, broadcast_changes, topic), so migrations can write policies on
+-- realtime.messages as on hosted.
+\ir realtime_schema.sql
 
 -- public: default grants as on Supabase, so tables are reachable and RLS decides.
 grant usage on schema public to postgres, anon, authenticated, service_role;

@@ -4,7 +4,7 @@
 -- must be meant for them. Other project schemas (internal, jobs, …) are closed to the API
 -- roles altogether. Each assertion lists the offending objects when it fails.
 begin;
-select plan(17);
+select plan(19);
 
 -- Project schemas: everything that is not the platform's (system, auth, extensions, and
 -- the schemas extensions own).
@@ -37,6 +37,8 @@ insert into api_function_allowed values
   -- Every tenant policy calls these (membership checked at query time).
   ('internal.active_tenant_id()', 'authenticated', 'tenant policies'),
   ('internal.active_tenant_role()', 'authenticated', 'owner policies'),
+  -- The realtime.messages policy calls it as the joining user.
+  ('internal.realtime_topic_tenant(text)', 'authenticated', 'tenant channel policy'),
   ('reject_envelope(uuid,text,text)', 'authenticated', 'owners decide their envelopes'),
   -- Postgres checks EXECUTE on functions in a CHECK constraint as the writing role; owners
   -- write guardrails. Without USAGE on internal they cannot call these by name.
@@ -107,6 +109,25 @@ select is(
                                                        'SELECT auth\.\w+\(', 'g'))
          order by 1),
   '{}'::text[], 'policies call auth.* functions only inside (select …)');
+
+-- --- realtime.messages: who may listen on, and write, the tenant channels -------------
+-- Realtime authorizes joins with SELECT policies and client broadcasts with INSERT ones.
+-- The channels are written only by the publishing triggers: no policy but SELECT, and only
+-- for authenticated.
+select is(
+  array(select format('%s %s to %s', policyname, cmd, roles) from pg_policies
+         where schemaname = 'realtime' and tablename = 'messages'
+           and (cmd <> 'SELECT' or not roles <@ array['authenticated']::name[])
+         order by 1),
+  '{}'::text[], 'policies on realtime.messages are SELECT only, for authenticated (nobody may send)');
+
+select is(
+  array(select policyname::text from pg_policies
+         where schemaname = 'realtime' and tablename = 'messages'
+           and not (qual ~ 'realtime\.topic\(\)' and qual ~ 'active_tenant_id\(\)'
+                    and qual ~ 'extension = ''broadcast''')
+         order by 1),
+  '{}'::text[], 'each reads the joined topic''s tenant, the caller''s membership and broadcast only');
 
 -- --- functions -----------------------------------------------------------------------
 select is(
