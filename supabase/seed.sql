@@ -324,6 +324,11 @@ insert into public.rate_buckets (tenant_id, toolkit, capacity, tokens, refill_pe
   ('00000000-0000-0000-0000-00000000000a', 'slack', 20, 20, 0.5, '2026-01-06 12:00:00+00'),
   ('00000000-0000-0000-0000-00000000000b', 'slack', 20, 5, 0.5, '2026-01-06 12:00:00+00');
 
+-- Search budgets as evidence searches left them: the members of A and of B.
+insert into public.search_budgets (tenant_id, user_id, tokens, refilled_at) values
+  ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000a2', 29, '2026-01-06 12:00:00+00'),
+  ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000000b2', 12, '2026-01-06 12:00:00+00');
+
 -- ---------------------------------------------------------------------------------------
 -- Envelopes. Toolkit, risk and read_only are copied from the catalog as enqueue does.
 insert into public.outbox (id, tenant_id, tool_slug, toolkit, arguments, connected_account_id,

@@ -453,7 +453,7 @@ Deno.test("tamper: exports deleted or edited at the sink are named (files of a s
 
       // Edited with its hash recomputed: the next export's prev_hash and the database's
       // record both disagree.
-      const { sealExport } = await import("./export_doc.ts");
+      const { sealExport } = await import("../supabase/functions/audit-export/export_doc.ts");
       const { hash: _, ...rest } = doc;
       await Deno.writeTextFile(file(2), (await sealExport(rest)).text);
       const rehashed = await firstExportProblem();
@@ -507,7 +507,7 @@ Deno.test("audit export to an S3 bucket: the stack sink's S3 face, then verified
 });
 
 Deno.test("deno task audit:verify: here or through the route, exit 0 when all agrees, 2 on a bad flag", async () => {
-  const { main } = await import("./cli.ts");
+  const { main } = await import("../supabase/functions/audit-export/cli.ts");
   await callFunction("audit-export", {});
   const cliEnv = {
     SUPABASE_DB_URL: env.postgresUrl,

@@ -40,6 +40,8 @@ insert into api_function_allowed values
   -- The realtime.messages policy calls it as the joining user.
   ('internal.realtime_topic_tenant(text)', 'authenticated', 'tenant channel policy'),
   ('reject_envelope(uuid,text,text)', 'authenticated', 'owners decide their envelopes'),
+  -- Spends the caller's own search budget (the tenant and user come from the token).
+  ('search_budget_take()', 'authenticated', 'evidence search budget'),
   -- Postgres checks EXECUTE on functions in a CHECK constraint as the writing role; owners
   -- write guardrails. Without USAGE on internal they cannot call these by name.
   ('internal.is_valid_quiet_hours(jsonb)', 'authenticated', 'guardrails CHECK constraint'),

@@ -123,6 +123,11 @@ insert into matrix_spec values
   ('public.rate_buckets', 'tenant_id', 'member', 'none', 'none', 'none',
    $$insert into public.rate_buckets (tenant_id, toolkit) values (%1$L, 'matrix')$$,
    $$tokens = tokens + 1$$, null),
+  -- Search budgets: each user reads their own; only search_budget_take writes them.
+  ('public.search_budgets', 'tenant_id', 'self', 'none', 'none', 'none',
+   $$insert into public.search_budgets (tenant_id, user_id, tokens, refilled_at)
+     values (%1$L, %2$L, 1, now())$$,
+   $$tokens = tokens + 1$$, null),
   ('public.tasks', 'tenant_id', 'self', 'self', 'self', 'self',
    $$insert into public.tasks (tenant_id, user_id, correlation_id, mandate)
      values (%1$L, %2$L, 'matrix-' || gen_random_uuid(), 'matrix')$$,
