@@ -29,6 +29,14 @@ async function newTenant(sql: postgres.Sql, toolkit: string): Promise<string> {
   return id;
 }
 
+/** Resumes `slugs` (the test runner pauses every job); the returned function pauses them again. */
+async function resumed(sql: postgres.Sql, slugs: string[]): Promise<() => Promise<void>> {
+  for (const slug of slugs) await sql`select jobs.resume(${slug})`;
+  return async () => {
+    for (const slug of slugs) await sql`select jobs.pause(${slug})`;
+  };
+}
+
 function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
   return async () => {
     const sql = postgres(env("STACK_POSTGRES_URL"), { max: 2, onnotice: () => {} });
@@ -251,15 +259,26 @@ Deno.test(
     const [{ id: account }] = await sql`
       insert into public.connected_accounts (tenant_id, toolkit, external_account_id)
       values (${tenant}, ${kit}, 'ca_warm') returning id`;
-    await sql`update public.connected_accounts set status = 'active' where id = ${account}`;
+    // The test runner pauses every job, and a paused job gets no warm scan.
+    const resume = await resumed(sql, ["catalog-sync", "trickle-refresh"]);
+    try {
+      // Ten activations (the finding: ten scans, ten refreshes): one scan in the interval.
+      for (let i = 0; i < 10; i++) {
+        await sql`update public.connected_accounts set status = 'active' where id = ${account}`;
+        await sql`update public.connected_accounts set status = 'inactive' where id = ${account}`;
+      }
+      await sql`update public.connected_accounts set status = 'active' where id = ${account}`;
 
-    // catalog-sync runs after commit (pg_net), then invokes trickle-refresh the same way.
-    for (let i = 0; i < 150; i++) {
-      const [done] = await sql`
-        select 1 from public.job_runs
-         where tenant_id = ${tenant} and job = 'trickle-refresh' and status <> 'running'`;
-      if (done) break;
-      await new Promise((r) => setTimeout(r, 200));
+      // catalog-sync runs after commit (pg_net), then invokes trickle-refresh the same way.
+      for (let i = 0; i < 150; i++) {
+        const [done] = await sql`
+          select 1 from public.job_runs
+           where tenant_id = ${tenant} and job = 'trickle-refresh' and status <> 'running'`;
+        if (done) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await resume();
     }
     // outbox-drain may have executed it meanwhile (its schedule): count the DLQ too.
     const envelopes = await sql<{ external_id: string; tool_slug: string }[]>`
@@ -281,6 +300,38 @@ Deno.test(
     const [{ n }] = await sql`
       select count(*)::int as n from public.tool_catalog where tenant_id = ${tenant}`;
     assert.equal(n, 3);
+  }),
+);
+
+Deno.test(
+  "warm scan: a toolkit Composio refuses is that tenant's error in the counts, not a failed job",
+  withSql(async (sql) => {
+    await sandbox("POST", "reset");
+    const kit = `refused${rand()}`;
+    const tenant = await newTenant(sql, kit);
+    await sandbox("POST", "faults", {
+      route: "list",
+      status: 400,
+      message: `Toolkit ${kit} not found`,
+      times: 1,
+    });
+    const summary = await callJob("catalog-sync", {
+      tenant_id: tenant,
+      toolkit: kit,
+      warm: true,
+      chain: false,
+    });
+    assert.equal(summary.status, "succeeded", JSON.stringify(summary));
+    assert.equal(summary.counts.errors, 1);
+    assert.equal(summary.counts.tenants_failed, 1);
+    assert.match(summary.details.error, /not found/);
+    const [audit] = await sql`
+      select payload from public.audit_log
+       where tenant_id = ${tenant} and category = 'catalog_sync' order by seq desc limit 1`;
+    assert.equal(audit.payload.failures[0].toolkit, kit);
+    const [run] = await sql`
+      select status from public.job_runs where id = ${summary.run_id}`;
+    assert.equal(run.status, "succeeded");
   }),
 );
 

@@ -105,7 +105,11 @@ test("connected-accounts: an owner connects a toolkit; refresh confirms it activ
   assert.equal(consent.status, 200);
   await consent.body?.cancel();
 
-  const done = await post("/refresh", ownerToken, { id: made.body.id });
+  // The test runner pauses every job, and a paused catalog-sync gets no warm scan.
+  await sql`select jobs.resume('catalog-sync')`;
+  const done = await post("/refresh", ownerToken, { id: made.body.id }).finally(() =>
+    sql`select jobs.pause('catalog-sync')`
+  );
   assert.equal(done.status, 200, JSON.stringify(done.body));
   assert.deepEqual(done.body.changed, [made.body.id]);
   assert.equal(done.body.accounts[0].status, "active");

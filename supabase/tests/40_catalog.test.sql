@@ -3,7 +3,7 @@
 -- due marks, the trickle schedule and its bucket-bounded enqueue, the drift record with its
 -- audit row and webhook, and the warm-scan trigger. Everything is rolled back.
 begin;
-select plan(55);
+select plan(61);
 
 insert into public.tenants (id, name) values
   ('40000000-0000-0000-0000-0000000000c1', 'catalog test tenant');
@@ -240,6 +240,8 @@ select throws_ok($$select internal.webhook_record_attempt(1, 'sent', 200, null, 
 
 -- Warm scan: an account that becomes active invokes catalog-sync (queued through pg_net,
 -- never sent: this transaction rolls back). Inserted already active: no warm scan.
+-- The test runner pauses every job; a paused catalog-sync gets no warm scan (below).
+select jobs.resume('catalog-sync');
 select is((select count(*)::int from net.http_request_queue
             where url like '%/functions/v1/catalog-sync'),
           0, 'an account inserted active invokes nothing');
@@ -259,6 +261,58 @@ update public.connected_accounts set status = 'active'
 select is((select count(*)::int from net.http_request_queue
             where url like '%/functions/v1/catalog-sync'),
           1, 'staying active invokes nothing more');
+
+-- Ten inactive → active flips of one account: one warm scan in the interval, not ten.
+insert into public.connected_accounts (id, tenant_id, toolkit, status)
+values ('40000000-0009-0000-0000-000000000002', '40000000-0000-0000-0000-0000000000c1', 'flipkit',
+        'initiated');
+do $$
+begin
+  for i in 1 .. 10 loop
+    update public.connected_accounts set status = 'active'
+     where id = '40000000-0009-0000-0000-000000000002';
+    update public.connected_accounts set status = 'inactive'
+     where id = '40000000-0009-0000-0000-000000000002';
+  end loop;
+end
+$$;
+select is((select count(*)::int from net.http_request_queue
+            where url like '%/functions/v1/catalog-sync'
+              and convert_from(body, 'UTF8')::jsonb ->> 'toolkit' = 'flipkit'),
+          1, 'ten flips of one account invoke one warm scan');
+update internal.catalog_warm_scans set invoked_at = now() - internal.catalog_warm_scan_interval()
+ where toolkit = 'flipkit';
+update public.connected_accounts set status = 'active'
+ where id = '40000000-0009-0000-0000-000000000002';
+select is((select count(*)::int from net.http_request_queue
+            where url like '%/functions/v1/catalog-sync'
+              and convert_from(body, 'UTF8')::jsonb ->> 'toolkit' = 'flipkit'),
+          2, 'after the interval, the next activation scans again');
+
+-- Paused: no invocation, the tenant is marked due for the first run after resume.
+select jobs.pause('catalog-sync');
+delete from internal.catalog_sync_due where tenant_id = '40000000-0000-0000-0000-0000000000c1';
+insert into public.connected_accounts (id, tenant_id, toolkit, status)
+values ('40000000-0009-0000-0000-000000000003', '40000000-0000-0000-0000-0000000000c1', 'pausedkit',
+        'initiated');
+update public.connected_accounts set status = 'active'
+ where id = '40000000-0009-0000-0000-000000000003';
+select is((select count(*)::int from net.http_request_queue
+            where url like '%/functions/v1/catalog-sync'
+              and convert_from(body, 'UTF8')::jsonb ->> 'toolkit' = 'pausedkit'),
+          0, 'a paused catalog-sync gets no warm scan');
+select ok(exists (select 1 from internal.catalog_sync_due
+                   where tenant_id = '40000000-0000-0000-0000-0000000000c1' and due_at <= now()),
+          'its tenant is marked due instead');
+select jobs.resume('catalog-sync');
+
+-- Toolkit slugs are checked on write: what reaches a job is always a slug.
+select throws_ok($$insert into public.connected_accounts (tenant_id, toolkit)
+                   values ('40000000-0000-0000-0000-0000000000c1', 'not a slug; drop')$$,
+                 '23514', null, 'a toolkit that is no slug is refused');
+select throws_ok($$insert into public.connected_accounts (tenant_id, toolkit)
+                   values ('40000000-0000-0000-0000-0000000000c1', 'GitHub')$$,
+                 '23514', null, 'so is one in upper case');
 
 -- Never synced: due at once (20261203090000_catalog_due_when_never_synced).
 insert into public.tenants (id, name) values

@@ -13,6 +13,7 @@
 // A tenant is synced under the lease `tenant:<id>`: a second invocation skips it (a warm scan
 // that finds the lease taken marks the tenant due instead, so the next tick catches up).
 import { z } from "zod";
+import { toolkitSlug } from "../_shared/toolkit_slug.ts";
 import { type CatalogToolText, toCatalogToolText } from "../_shared/catalog_normalize.ts";
 import { type ComposioConfig, composioConfig } from "../_shared/composio.ts";
 import { listToolPages } from "../_shared/composio_tools.ts";
@@ -27,7 +28,7 @@ export const catalogSyncBody = z.strictObject({
   /** Mark every tenant (or tenant_id) due before draining (the nightly schedule). */
   mark_due: z.boolean().optional(),
   /** Sync only this toolkit of tenant_id. */
-  toolkit: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/i, "a toolkit slug").optional(),
+  toolkit: toolkitSlug.optional(),
   /** Warm scan: toolkit just connected; refresh it right after syncing. */
   warm: z.boolean().optional(),
   /** Tools per Composio page (1–1000, default 250). */
@@ -105,7 +106,31 @@ export const catalogSyncJob: JobDefinition<typeof catalogSyncBody> = {
         counts = await syncToolkit(ctx, config, tenant, body.toolkit);
       } catch (err) {
         if (err instanceof OutOfBudget) return { remaining: true };
-        throw err;
+        // The tenant's own problem (a toolkit Composio refuses, …): an error in this run's
+        // counts and its audit row (a due mark backs off), not a failed job in everyone's
+        // health.
+        const message = (err as Error).message;
+        ctx.log.error("toolkit_sync_failed", {
+          tenant_id: tenant,
+          toolkit: body.toolkit,
+          error: message,
+        });
+        ctx.count("errors");
+        ctx.count("tenants_failed");
+        if (!body.dry_run) {
+          const failures = [{ toolkit: body.toolkit, error: message }];
+          await writeAudit(
+            sql,
+            ctx.runId,
+            tenant,
+            [body.toolkit],
+            { ...zeroCounts(), errors: 1 },
+            body.warm ?? false,
+            failures,
+          );
+          await sql`select internal.catalog_defer_due(${tenant}, ${`${body.toolkit}: ${message}`})`;
+        }
+        return { details: { tenant_id: tenant, toolkit: body.toolkit, error: message } };
       }
       reportCounts(ctx, counts);
       ctx.count("toolkits");
@@ -113,10 +138,13 @@ export const catalogSyncJob: JobDefinition<typeof catalogSyncBody> = {
         await writeAudit(sql, ctx.runId, tenant, [body.toolkit], counts, body.warm ?? false);
         await sql`select internal.trickle_schedule_add(${tenant}, ${body.toolkit})`;
         if (body.warm) {
-          await sql`select jobs.invoke('trickle-refresh', ${
+          // A paused trickle-refresh stays paused: the pair waits for its window instead.
+          const [queued] = await sql`
+            select jobs.invoke('trickle-refresh', ${
             sql.json({ tenant_id: tenant, toolkit: body.toolkit, immediate: true })
-          })`;
-          ctx.count("refresh_invoked");
+          }) as request
+             where not jobs.is_paused('trickle-refresh')`;
+          if (queued) ctx.count("refresh_invoked");
         }
       }
       return { details: { tenant_id: tenant, toolkit: body.toolkit, ...counts } };

@@ -4,12 +4,7 @@
 // what a browser redirect needs and nothing more: https, a host, no credentials, no
 // fragment (OAuth redirect URIs carry none), a bounded length.
 import { z } from "zod";
-
-/** Composio's toolkit slugs, as our catalog and auth configs spell them: lower case. */
-export const toolkitSlug = z.string().regex(
-  /^[a-z][a-z0-9_]{0,63}$/,
-  "a toolkit slug: lower-case letters, digits and _, starting with a letter, at most 64",
-);
+import { toolkitSlug } from "../_shared/toolkit_slug.ts";
 
 export const maxCallbackUrlLength = 2048;
 

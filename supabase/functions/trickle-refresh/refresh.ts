@@ -16,6 +16,7 @@
 //   {"tenant_id", "toolkit"?, "immediate": true}
 //                                             now, whatever the jitter says (warm scan)
 import { z } from "zod";
+import { toolkitSlug } from "../_shared/toolkit_slug.ts";
 import { jobBodyFields, type JobDefinition } from "../_shared/job.ts";
 import { registerMetrics } from "../_shared/metrics.ts";
 
@@ -23,7 +24,7 @@ export const slug = "trickle-refresh";
 
 export const trickleRefreshBody = z.strictObject({
   ...jobBodyFields,
-  toolkit: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/i, "a toolkit slug").optional(),
+  toolkit: toolkitSlug.optional(),
   /** Refresh the matching pairs now, ignoring their due time (warm scan). */
   immediate: z.boolean().optional(),
   /** Most envelopes per pair and window. */

@@ -8,7 +8,8 @@ create table public.connected_accounts (
   id uuid primary key default gen_random_uuid(),
   tenant_id uuid not null references public.tenants (id) on delete cascade,
   provider text not null default 'composio',
-  toolkit text not null,
+  -- The pattern of _shared/toolkit_slug.ts: a stored slug can always be sent to a job.
+  toolkit text not null check (toolkit ~ '^[a-z][a-z0-9_]{0,63}$'),
   external_account_id text,
   status text not null default 'initiated'
     check (status in ('initiated', 'active', 'inactive', 'expired', 'failed', 'revoked')),
