@@ -263,7 +263,7 @@ select is((select count(*)::int from pg_temp.sent('outbox:' || :t2, 'envelopes')
           1, 'deleting a tenant works and publishes no envelope removal (only the DLQ move)');
 
 -- Guardrails and plan on the activity channel.
-update public.guardrails set trust_threshold = 0.9, drift_webhook_url = 'https://h.example/s3cr3t'
+update public.guardrails set trust_threshold = 0.9, drift_webhook_url = 'https://hooks.acme-corp.com/s3cr3t'
  where tenant_id = :t1;
 update public.guardrails set trust_threshold = trust_threshold where tenant_id = :t1;
 select is((select array_agg(p -> 'changed_columns') from pg_temp.sent('activity:' || :t1,
