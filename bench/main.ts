@@ -73,9 +73,10 @@ try {
 
 // Sections of benchmarks not run this time are kept from the previous file.
 const previous = await Deno.readTextFile(resultsFile).catch(() => "");
+// Each kept section is trimmed to end in one newline, so blank lines do not pile up.
 const kept = previous.split(/^(?=## )/m).slice(1).filter((s) =>
   !sections.some((n) => n.split("\n")[0] === s.split("\n")[0])
-);
+).map((s) => `${s.trimEnd()}\n`);
 const header = `# Benchmark results
 
 Written by \`deno task bench\`; each section names the command that produced it.
