@@ -1,15 +1,9 @@
 // catalog-sync against the stack `deno task test` starts: the served function, the pooler,
 // pg_net and the shared Composio sandbox. Each test makes its own tenant and toolkit.
-import { callFunction, sandboxControl } from "./testing.ts";
+import { callFunction, need, sandboxControl, withSql } from "./testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { generateTools } from "../stack/composio_sandbox.ts";
-
-const env = (name: string) => {
-  const v = Deno.env.get(name);
-  if (!v) throw new Error(`${name} is not set: run through \`deno task test\``);
-  return v;
-};
 
 const callJob = callFunction;
 
@@ -34,17 +28,6 @@ async function resumed(sql: postgres.Sql, slugs: string[]): Promise<() => Promis
   for (const slug of slugs) await sql`select jobs.resume(${slug})`;
   return async () => {
     for (const slug of slugs) await sql`select jobs.pause(${slug})`;
-  };
-}
-
-function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const sql = postgres(env("STACK_POSTGRES_URL"), { max: 2, onnotice: () => {} });
-    try {
-      await fn(sql);
-    } finally {
-      await sql.end();
-    }
   };
 }
 
@@ -185,7 +168,7 @@ Deno.test(
     assert.equal(res.status, "succeeded", JSON.stringify(res));
     assert.deepEqual([res.counts.added, res.counts.errors], [30, 2]);
     assert.deepEqual((await sandbox("GET", "faults")).faults, [], "the 429 was served");
-    const log = await Deno.readTextFile(env("STACK_FUNCTIONS_LOG"));
+    const log = await Deno.readTextFile(need("STACK_FUNCTIONS_LOG"));
     const lines = log.split("\n").filter((l) => l.includes(`"run_id":"${res.run_id}"`));
     assert.ok(lines.some((l) => l.includes('"composio_retry"') && l.includes('"status":429')));
     assert.ok(lines.some((l) => l.includes('"tool_invalid"') && l.includes("_BROKEN")));

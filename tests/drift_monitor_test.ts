@@ -2,32 +2,16 @@
 // drift-monitor against the stack: catalog-sync fills a tenant's catalog from the shared
 // sandbox, the sandbox changes, drift-monitor records it; users read their latest. The
 // breaking-drift webhook: tests/drift_webhook_test.ts.
-import { callFunction, sandboxControl } from "./testing.ts";
+import { callFunction, need, sandboxControl, withSql } from "./testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { mintUserToken } from "../stack/keys.ts";
 
-const env = (name: string) => {
-  const v = Deno.env.get(name);
-  if (!v) throw new Error(`${name} is not set: run through \`deno task test\``);
-  return v;
-};
-const fnUrl = (slug: string) => `${env("SUPABASE_URL")}/functions/v1/${slug}`;
+const fnUrl = (slug: string) => `${need("SUPABASE_URL")}/functions/v1/${slug}`;
 
 const callJob = callFunction;
 
 const sandbox = sandboxControl;
-
-function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const sql = postgres(env("STACK_POSTGRES_URL"), { max: 2, onnotice: () => {} });
-    try {
-      await fn(sql);
-    } finally {
-      await sql.end();
-    }
-  };
-}
 
 const obj = (props: Record<string, unknown>, required: string[] = []) => ({
   type: "object",
@@ -117,7 +101,7 @@ Deno.test(
     assert.equal(audits[1].payload.breaking, 3);
 
     const metrics = await fetch(fnUrl("drift-monitor/metrics"), {
-      headers: { authorization: `Bearer ${env("SUPABASE_SERVICE_ROLE_KEY")}` },
+      headers: { authorization: `Bearer ${need("SUPABASE_SERVICE_ROLE_KEY")}` },
     }).then((r) => r.text());
     assert.ok(metrics.includes(`catalog_drift_breaking{tenant="${tenant}"} 3`), metrics);
 
@@ -197,7 +181,7 @@ Deno.test(
     const [latestA, latestB] = [await latest(A), await latest(B)];
     assert.ok(latestB > 0, "B's rows exist");
 
-    const admin = postgres(env("STACK_ADMIN_URL"), { max: 1, onnotice: () => {} });
+    const admin = postgres(need("STACK_ADMIN_URL"), { max: 1, onnotice: () => {} });
     try {
       const get = async (user: string | null) => {
         const token = user ? await mintUserToken(admin, user) : null;

@@ -19,14 +19,13 @@ import {
   sandboxControl,
   serviceKey,
   sleep,
+  stackTest,
   testCluster,
   until,
 } from "./testing.ts";
 import { startCluster, stopCluster } from "../stack/cluster.ts";
 
 const sql = connect(env.postgresUrl);
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, fn, sanitizeResources: false, sanitizeOps: false });
 
 /** Polls every function's healthz (and outbox-drain's metrics) until all answer 200. */
 async function functionsHealthy(): Promise<boolean> {
@@ -52,142 +51,151 @@ async function functionsHealthy(): Promise<boolean> {
 
 const FINAL = new Set(["succeeded", "conflict", "unknown_outcome", "rejected"]);
 
-test("outbox-drain concurrency: pause the schedule and the kick", async () => {
+stackTest("outbox-drain concurrency: pause the schedule and the kick", async () => {
   await pauseDrain(true);
 });
 
-test("outbox-drain concurrency: 3 tenants with cap 1 — in flight 1 per tenant, more than 1 overall", async () => {
-  await resetSandbox();
-  const tenants = [
-    await makeTenant(sql, { cap: 1 }),
-    await makeTenant(sql, { cap: 1 }),
-    await makeTenant(sql, { cap: 1 }),
-  ];
-  const ids: string[] = [];
-  for (const t of tenants) {
-    for (let i = 0; i < 4; i++) ids.push(await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE));
-  }
-  // Every call takes 300 ms, so leases overlap when the drains run in parallel.
-  await fault({ slug: "GITHUB_CREATE_ISSUE", delay_ms: 300 });
+stackTest(
+  "outbox-drain concurrency: 3 tenants with cap 1 — in flight 1 per tenant, more than 1 overall",
+  async () => {
+    await resetSandbox();
+    const tenants = [
+      await makeTenant(sql, { cap: 1 }),
+      await makeTenant(sql, { cap: 1 }),
+      await makeTenant(sql, { cap: 1 }),
+    ];
+    const ids: string[] = [];
+    for (const t of tenants) {
+      for (let i = 0; i < 4; i++) ids.push(await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE));
+    }
+    // Every call takes 300 ms, so leases overlap when the drains run in parallel.
+    await fault({ slug: "GITHUB_CREATE_ISSUE", delay_ms: 300 });
 
-  let peakTenant = 0, peakAll = 0, polling = true;
-  const poll = (async () => {
-    while (polling) {
-      const rows = await sql`
+    let peakTenant = 0, peakAll = 0, polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const rows = await sql`
         select tenant_id, count(*)::int as n from public.outbox
         where status = 'running' and tenant_id = any(${tenants}::uuid[]) group by 1`;
-      const all = rows.reduce((s, r) => s + r.n, 0);
-      peakAll = Math.max(peakAll, all);
-      for (const r of rows) peakTenant = Math.max(peakTenant, r.n);
-      await sleep(10);
-    }
-  })();
-  // Two drains per tenant race for the same tenant; the three tenants run side by side.
-  const runs = await Promise.all(
-    tenants.flatMap((t) => [drain({ tenant_id: t }), drain({ tenant_id: t })]),
-  );
-  polling = false;
-  await poll;
-  for (const r of runs) assert.equal(r.status, 200, JSON.stringify(r.json));
-  assert.equal(peakTenant, 1, "never more than the cap in flight for a tenant");
-  assert.ok(peakAll > 1, `tenants run in parallel (peak ${peakAll})`);
-  const counts = await executions();
-  for (const id of ids) {
-    assert.equal((await row(sql, id)).status, "succeeded");
-    assert.equal(counts[id], 1, "exactly one execution per succeeded envelope");
-  }
-});
-
-test("outbox-drain concurrency: a drain process killed mid-batch — reads run again, writes never", async () => {
-  await resetSandbox();
-  const t = await makeTenant(sql);
-  const reads = [
-    await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST),
-    await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST),
-  ];
-  const writes = [
-    await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE),
-    await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE),
-  ];
-  // The first call of each envelope hangs; the worker is killed while they hang.
-  for (const id of [...reads, ...writes]) {
-    await fault({ envelope_id: id, delay_ms: 20_000, times: 1 });
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      fileURLToPath(
-        new URL("../supabase/functions/outbox-drain/drain_worker.ts", import.meta.url),
-      ),
-      JSON.stringify({ tenant_id: t, lease_ms: 4_000, concurrency: 8, chain: false }),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const inFlight = await until(async () => {
+        const all = rows.reduce((s, r) => s + r.n, 0);
+        peakAll = Math.max(peakAll, all);
+        for (const r of rows) peakTenant = Math.max(peakTenant, r.n);
+        await sleep(10);
+      }
+    })();
+    // Two drains per tenant race for the same tenant; the three tenants run side by side.
+    const runs = await Promise.all(
+      tenants.flatMap((t) => [drain({ tenant_id: t }), drain({ tenant_id: t })]),
+    );
+    polling = false;
+    await poll;
+    for (const r of runs) assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(peakTenant, 1, "never more than the cap in flight for a tenant");
+    assert.ok(peakAll > 1, `tenants run in parallel (peak ${peakAll})`);
     const counts = await executions();
-    return [...reads, ...writes].every((id) => counts[id] === 1);
-  }, { tries: 300, everyMs: 50 });
-  child.kill("SIGKILL");
-  await child.status;
-  assert.ok(inFlight, "all four calls were in flight when the worker died");
-  for (const id of [...reads, ...writes]) assert.equal((await row(sql, id)).status, "running");
+    for (const id of ids) {
+      assert.equal((await row(sql, id)).status, "succeeded");
+      assert.equal(counts[id], 1, "exactly one execution per succeeded envelope");
+    }
+  },
+);
 
-  // Once the leases expire, the next drain reclaims them.
-  await until(async () => {
-    const [r] = await sql`
+stackTest(
+  "outbox-drain concurrency: a drain process killed mid-batch — reads run again, writes never",
+  async () => {
+    await resetSandbox();
+    const t = await makeTenant(sql);
+    const reads = [
+      await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST),
+      await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST),
+    ];
+    const writes = [
+      await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE),
+      await enqueue(sql, t, "GITHUB_CREATE_ISSUE", ISSUE),
+    ];
+    // The first call of each envelope hangs; the worker is killed while they hang.
+    for (const id of [...reads, ...writes]) {
+      await fault({ envelope_id: id, delay_ms: 20_000, times: 1 });
+    }
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        fileURLToPath(
+          new URL("../supabase/functions/outbox-drain/drain_worker.ts", import.meta.url),
+        ),
+        JSON.stringify({ tenant_id: t, lease_ms: 4_000, concurrency: 8, chain: false }),
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const inFlight = await until(async () => {
+      const counts = await executions();
+      return [...reads, ...writes].every((id) => counts[id] === 1);
+    }, { tries: 300, everyMs: 50 });
+    child.kill("SIGKILL");
+    await child.status;
+    assert.ok(inFlight, "all four calls were in flight when the worker died");
+    for (const id of [...reads, ...writes]) assert.equal((await row(sql, id)).status, "running");
+
+    // Once the leases expire, the next drain reclaims them.
+    await until(async () => {
+      const [r] = await sql`
       select count(*)::int as n from public.outbox
       where tenant_id = ${t} and status = 'running' and lease_expires_at > now()`;
-    return r.n === 0;
-  }, { tries: 100, everyMs: 100 });
-  const res = await drain({ tenant_id: t });
-  assert.equal(res.status, 200, JSON.stringify(res.json));
-  const counts = await executions();
-  for (const id of reads) {
-    assert.equal((await row(sql, id)).status, "succeeded");
-    assert.equal(counts[id], 2, "a read is executed again");
-  }
-  for (const id of writes) {
-    const r = await row(sql, id);
-    assert.equal(
-      r.status,
-      "unknown_outcome",
-      "a write that may have happened waits for an operator",
-    );
-    assert.equal(counts[id], 1, "a write is never executed twice");
-  }
-});
+      return r.n === 0;
+    }, { tries: 100, everyMs: 100 });
+    const res = await drain({ tenant_id: t });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const counts = await executions();
+    for (const id of reads) {
+      assert.equal((await row(sql, id)).status, "succeeded");
+      assert.equal(counts[id], 2, "a read is executed again");
+    }
+    for (const id of writes) {
+      const r = await row(sql, id);
+      assert.equal(
+        r.status,
+        "unknown_outcome",
+        "a write that may have happened waits for an operator",
+      );
+      assert.equal(counts[id], 1, "a write is never executed twice");
+    }
+  },
+);
 
-test("outbox-drain concurrency: enqueue kicks one drain per burst, which runs the envelopes", async () => {
-  await resetSandbox();
-  await pauseDrain(false);
-  const t = await makeTenant(sql);
-  const admin = connect(env.adminUrl, { max: 1 });
-  try {
-    await admin`update internal.outbox_kick set last_kick_at = '-infinity', debounce_ms = 30000`;
-    const [{ before }] = await admin`
+stackTest(
+  "outbox-drain concurrency: enqueue kicks one drain per burst, which runs the envelopes",
+  async () => {
+    await resetSandbox();
+    await pauseDrain(false);
+    const t = await makeTenant(sql);
+    const admin = connect(env.adminUrl, { max: 1 });
+    try {
+      await admin`update internal.outbox_kick set last_kick_at = '-infinity', debounce_ms = 30000`;
+      const [{ before }] = await admin`
       select coalesce(max(request_id), 0)::bigint as before from jobs.invocations`;
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST));
-    const kicks = await admin`
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push(await enqueue(sql, t, "GITHUB_LIST_ISSUES", LIST));
+      const kicks = await admin`
       select count(*)::int as n from jobs.invocations
       where slug = 'outbox-drain' and request_id > ${before}`;
-    assert.equal(kicks[0].n, 1, "five enqueues in a burst make one call");
-    const done = await until(async () => {
-      const rows = await sql`select status from public.outbox where id = any(${ids}::uuid[])`;
-      return rows.every((r) => r.status === "succeeded");
-    }, { tries: 150, everyMs: 100 });
-    assert.ok(done, "the kicked drain ran the envelopes");
-  } finally {
-    await admin`update internal.outbox_kick set debounce_ms = 2000`;
-    await admin.end();
-    await sandboxControl("POST", "reset");
-    await pauseDrain(true);
-  }
-});
+      assert.equal(kicks[0].n, 1, "five enqueues in a burst make one call");
+      const done = await until(async () => {
+        const rows = await sql`select status from public.outbox where id = any(${ids}::uuid[])`;
+        return rows.every((r) => r.status === "succeeded");
+      }, { tries: 150, everyMs: 100 });
+      assert.ok(done, "the kicked drain ran the envelopes");
+    } finally {
+      await admin`update internal.outbox_kick set debounce_ms = 2000`;
+      await admin.end();
+      await sandboxControl("POST", "reset");
+      await pauseDrain(true);
+    }
+  },
+);
 
-test("outbox-drain concurrency: Postgres restarted mid-drain loses nothing", async () => {
+stackTest("outbox-drain concurrency: Postgres restarted mid-drain loses nothing", async () => {
   await resetSandbox();
   const t = await makeTenant(sql);
   const reads = [

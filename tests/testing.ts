@@ -64,6 +64,25 @@ export function supabaseClient(key = env.anonKey) {
   });
 }
 
+/** A test body given its own postgres.js client on the test stack, closed after it. */
+export function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const sql = postgres(need("STACK_POSTGRES_URL"), { max: 2, onnotice: () => {} });
+    try {
+      await fn(sql);
+    } finally {
+      await sql.end();
+    }
+  };
+}
+
+/**
+ * Deno.test for a file that keeps one client (and the stack's servers) open across its tests:
+ * the resource and op sanitizers would count those as leaks of each test.
+ */
+export const stackTest = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, fn, sanitizeResources: false, sanitizeOps: false });
+
 /** A postgres.js client for a test; close it with `await sql.end()`. */
 export function connect(url: string, opts: postgres.Options<Record<string, never>> = {}) {
   return postgres(url, { max: 4, onnotice: () => {}, ...opts });

@@ -1,13 +1,7 @@
 // trickle-refresh against the stack: the served function, the pooler and Postgres.
-import { callFunction } from "./testing.ts";
+import { callFunction, withSql } from "./testing.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
-
-const env = (name: string) => {
-  const v = Deno.env.get(name);
-  if (!v) throw new Error(`${name} is not set: run through \`deno task test\``);
-  return v;
-};
 
 const callJob = (body: unknown) => callFunction("trickle-refresh", body);
 
@@ -34,17 +28,6 @@ async function setup(sql: postgres.Sql, n: number, tokens: number): Promise<stri
     insert into public.rate_buckets (tenant_id, toolkit, capacity, tokens, refill_per_second)
     values (${id}, 'rk', 1000, ${tokens}, 0)`;
   return id;
-}
-
-function withSql(fn: (sql: postgres.Sql) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const sql = postgres(env("STACK_POSTGRES_URL"), { max: 2, onnotice: () => {} });
-    try {
-      await fn(sql);
-    } finally {
-      await sql.end();
-    }
-  };
 }
 
 // outbox-drain may run meanwhile (its schedule) and dead-letter these envelopes (the tools

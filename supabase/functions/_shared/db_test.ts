@@ -18,9 +18,9 @@ Deno.test("user context: RLS scopes reads to the caller's tenant, through the po
       (tx) => tx`select distinct tenant_id::text as t from public.outbox order by 1`,
     );
     assert.deepEqual(seen.map((r) => r.t), [tenantA]);
-    // B's rows exist: the service context sees both tenants.
+    // B's rows exist: the service context sees both tenants (and any a test made).
     const all = await sql`select distinct tenant_id::text as t from public.outbox order by 1`;
-    assert.deepEqual(all.map((r) => r.t), [tenantA, tenantB]);
+    assert.ok([tenantA, tenantB].every((t) => all.some((r) => r.t === t)));
     // The role and claims were transaction-local: the pooled connection is clean again.
     const [after] =
       await sql`select current_user as u, current_setting('request.jwt.claims', true) as c`;

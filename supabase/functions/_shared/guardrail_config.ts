@@ -3,6 +3,7 @@
 // once, however many envelopes the tenant has in the batch.
 import { z } from "zod";
 import { quietHoursSchema, type QuietSchedule } from "./quiet_hours.ts";
+import { describeValue } from "./describe_value.ts";
 
 export type RiskTier = "low" | "medium" | "high";
 
@@ -28,30 +29,30 @@ export interface GuardrailConfig {
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 
 const unitMessage = (iss: { input?: unknown }) =>
-  `must be a number within 0..1, got ${describe(iss.input)}`;
+  `must be a number within 0..1, got ${describeValue(iss.input)}`;
 const threshold = z
   .union([z.number(), z.string().trim().regex(NUMERIC).transform(Number)], {
-    error: (iss) => `must be a number or a numeric string, got ${describe(iss.input)}`,
+    error: (iss) => `must be a number or a numeric string, got ${describeValue(iss.input)}`,
   })
   .pipe(z.number().min(0, { error: unitMessage }).max(1, { error: unitMessage }));
 
 // A missing column is an error, not "no restriction": a query that forgot to select
 // allowed_scopes must not lift the tenant's scope limits. Hence nullable, never optional.
 const nullableStrings = z
-  .array(z.string({ error: (iss) => `must be a string, got ${describe(iss.input)}` }), {
-    error: (iss) => `must be null or an array of strings, got ${describe(iss.input)}`,
+  .array(z.string({ error: (iss) => `must be a string, got ${describeValue(iss.input)}` }), {
+    error: (iss) => `must be null or an array of strings, got ${describeValue(iss.input)}`,
   })
   .nullable();
 
 const riskTiers = z.array(
   z.enum(RISK_TIERS, {
-    error: (iss) => `must be low, medium or high, got ${describe(iss.input)}`,
+    error: (iss) => `must be low, medium or high, got ${describeValue(iss.input)}`,
   }),
-  { error: (iss) => `must be an array of risk tiers, got ${describe(iss.input)}` },
+  { error: (iss) => `must be an array of risk tiers, got ${describeValue(iss.input)}` },
 );
 
 const attemptsMessage = (iss: { input?: unknown }) =>
-  `must be a positive integer, got ${describe(iss.input)}`;
+  `must be a positive integer, got ${describeValue(iss.input)}`;
 const attempts = z
   .number({ error: attemptsMessage })
   .refine((n) => Number.isSafeInteger(n) && n >= 1, { error: attemptsMessage });
@@ -63,13 +64,13 @@ const guardrailsRow = z
     allowed_toolkits: nullableStrings,
     allowed_scopes: nullableStrings,
     require_evidence: z.boolean({
-      error: (iss) => `must be a boolean, got ${describe(iss.input)}`,
+      error: (iss) => `must be a boolean, got ${describeValue(iss.input)}`,
     }),
     approval_risk_tiers: riskTiers,
     max_attempts: z.object({ low: attempts, medium: attempts, high: attempts }, {
-      error: (iss) => `must be an object {low, medium, high}, got ${describe(iss.input)}`,
+      error: (iss) => `must be an object {low, medium, high}, got ${describeValue(iss.input)}`,
     }),
-  }, { error: (iss) => `must be an object, got ${describe(iss.input)}` })
+  }, { error: (iss) => `must be an object, got ${describeValue(iss.input)}` })
   .transform((r): GuardrailConfig => ({
     quietHours: r.quiet_hours,
     trustThreshold: r.trust_threshold,
@@ -102,12 +103,4 @@ function fieldError(issue: z.core.$ZodIssue): Error {
   return issue.code === "invalid_type" || issue.code === "invalid_union"
     ? new TypeError(message)
     : new RangeError(message);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value;
 }

@@ -14,6 +14,7 @@
 import { type GuardrailConfig, RISK_TIERS, type RiskTier } from "./guardrail_config.ts";
 import { quietPeriodEnd } from "./quiet_hours.ts";
 import { formatLocal } from "./zoned_time.ts";
+import { describeValue } from "./describe_value.ts";
 
 // The decision's input names these; callers may take them from here.
 export type { GuardrailConfig, RiskTier };
@@ -182,16 +183,8 @@ function sentence(parts: string[]): string {
 // ---------------------------------------------------------------------------------------
 // Argument checks
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value;
-}
-
 function checkNow(now: Date): number {
-  if (!(now instanceof Date)) throw new TypeError(`now must be a Date, got ${describe(now)}`);
+  if (!(now instanceof Date)) throw new TypeError(`now must be a Date, got ${describeValue(now)}`);
   const ms = now.getTime();
   if (Number.isNaN(ms)) throw new RangeError("now must be a valid Date, got Invalid Date");
   return ms;
@@ -199,40 +192,44 @@ function checkNow(now: Date): number {
 
 function checkUnit(value: unknown, field: string): void {
   if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
-    throw new RangeError(`${field} must be a number within 0..1, got ${describe(value)}`);
+    throw new RangeError(`${field} must be a number within 0..1, got ${describeValue(value)}`);
   }
 }
 
 function checkInput(input: GuardrailInput): void {
   if (input === null || typeof input !== "object") {
-    throw new TypeError(`input must be an object, got ${describe(input)}`);
+    throw new TypeError(`input must be an object, got ${describeValue(input)}`);
   }
   const { envelope, guardrails, account, tool } = input;
   if (envelope === null || typeof envelope !== "object") {
-    throw new TypeError(`input.envelope must be an object, got ${describe(envelope)}`);
+    throw new TypeError(`input.envelope must be an object, got ${describeValue(envelope)}`);
   }
   if (typeof envelope.toolkit !== "string") {
-    throw new TypeError(`envelope.toolkit must be a string, got ${describe(envelope.toolkit)}`);
+    throw new TypeError(
+      `envelope.toolkit must be a string, got ${describeValue(envelope.toolkit)}`,
+    );
   }
   if (!RISK_TIERS.includes(envelope.risk)) {
     throw new RangeError(
-      `envelope.risk must be low, medium or high, got ${describe(envelope.risk)}`,
+      `envelope.risk must be low, medium or high, got ${describeValue(envelope.risk)}`,
     );
   }
   for (const key of ["readOnly", "approved"] as const) {
     if (typeof envelope[key] !== "boolean") {
-      throw new TypeError(`envelope.${key} must be a boolean, got ${describe(envelope[key])}`);
+      throw new TypeError(`envelope.${key} must be a boolean, got ${describeValue(envelope[key])}`);
     }
   }
   if (envelope.trustScore !== null) checkUnit(envelope.trustScore, "envelope.trustScore");
   if (!Number.isSafeInteger(envelope.evidenceCount) || envelope.evidenceCount < 0) {
     throw new RangeError(
-      `envelope.evidenceCount must be an integer >= 0, got ${describe(envelope.evidenceCount)}`,
+      `envelope.evidenceCount must be an integer >= 0, got ${
+        describeValue(envelope.evidenceCount)
+      }`,
     );
   }
   // Only present: parseGuardrailConfig checked the config's fields once for the whole batch.
   if (guardrails === null || typeof guardrails !== "object") {
-    throw new TypeError(`input.guardrails must be an object, got ${describe(guardrails)}`);
+    throw new TypeError(`input.guardrails must be an object, got ${describeValue(guardrails)}`);
   }
   if (account !== null) {
     if (typeof account !== "object" || typeof account.status !== "string") {
@@ -255,6 +252,6 @@ function checkInput(input: GuardrailInput): void {
 
 function checkStrings(value: unknown, field: string): void {
   if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-    throw new TypeError(`${field} must be an array of strings, got ${describe(value)}`);
+    throw new TypeError(`${field} must be an array of strings, got ${describeValue(value)}`);
   }
 }

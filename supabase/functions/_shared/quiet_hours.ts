@@ -20,6 +20,7 @@
 // a QuietSchedule of minute offsets and weekday sets; the calendar works on that alone.
 import { z } from "zod";
 import { instantOf, isoWeekday, isValidTimeZone, localDay } from "./zoned_time.ts";
+import { describeValue } from "./describe_value.ts";
 
 /** The quiet_hours column's windows: "HH:MM" local times; days = ISO weekdays of the start. */
 export interface QuietWindow {
@@ -63,14 +64,14 @@ const QUIET_HORIZON = 7 * DAY;
 const HH_MM = /^([01][0-9]|2[0-3]):([0-5][0-9])$/;
 
 const localTime = z
-  .string({ error: (iss) => `must be a string "HH:MM", got ${describe(iss.input)}` })
+  .string({ error: (iss) => `must be a string "HH:MM", got ${describeValue(iss.input)}` })
   .regex(HH_MM, {
     error: (iss) => `must be a time "HH:MM" from 00:00 to 23:59, got "${iss.input}"`,
   })
   .transform((hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3)));
 
 const weekdayMessage = (iss: { input?: unknown }) =>
-  `must be an ISO weekday 1..7 (1 = Monday), got ${describe(iss.input)}`;
+  `must be an ISO weekday 1..7 (1 = Monday), got ${describeValue(iss.input)}`;
 const weekday = z
   .number({ error: weekdayMessage })
   .refine((d) => Number.isInteger(d) && d >= 1 && d <= 7, { error: weekdayMessage });
@@ -80,10 +81,10 @@ const windowSchema = z
     start: localTime,
     end: localTime,
     days: z.array(weekday, {
-      error: (iss) => `must be an array of ISO weekdays 1..7, got ${describe(iss.input)}`,
+      error: (iss) => `must be an array of ISO weekdays 1..7, got ${describeValue(iss.input)}`,
     }).optional(),
   }, {
-    error: (iss) => `must be an object {start, end, days?}, got ${describe(iss.input)}`,
+    error: (iss) => `must be an object {start, end, days?}, got ${describeValue(iss.input)}`,
   })
   .transform(({ start, end, days }): ScheduledWindow => ({
     startMinute: start,
@@ -92,7 +93,7 @@ const windowSchema = z
   }));
 
 const timeZone = z
-  .string({ error: (iss) => `must be an IANA time zone name, got ${describe(iss.input)}` })
+  .string({ error: (iss) => `must be an IANA time zone name, got ${describeValue(iss.input)}` })
   .min(1, { error: () => `must be an IANA time zone name, got ""` })
   .refine(isValidTimeZone, {
     error: (iss) => `"${iss.input}" is not a known IANA time zone`,
@@ -102,19 +103,11 @@ const timeZone = z
 export const quietHoursSchema: z.ZodType<QuietSchedule> = z.object({
   timezone: timeZone,
   windows: z.array(windowSchema, {
-    error: (iss) => `must be an array, got ${describe(iss.input)}`,
+    error: (iss) => `must be an array, got ${describeValue(iss.input)}`,
   }),
 }, {
-  error: (iss) => `must be an object {timezone, windows}, got ${describe(iss.input)}`,
+  error: (iss) => `must be an object {timezone, windows}, got ${describeValue(iss.input)}`,
 });
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value;
-}
 
 // ---------------------------------------------------------------------------------------
 // The calendar
@@ -125,7 +118,7 @@ function describe(value: unknown): string {
  * end at least 7 days ahead.
  */
 export function quietHoursEnd(schedule: QuietSchedule, now: Date): Date | null {
-  if (!(now instanceof Date)) throw new TypeError(`now must be a Date, got ${describe(now)}`);
+  if (!(now instanceof Date)) throw new TypeError(`now must be a Date, got ${describeValue(now)}`);
   const nowMs = now.getTime();
   if (Number.isNaN(nowMs)) throw new RangeError("now must be a valid Date, got Invalid Date");
   const quiet = quietPeriodEnd(schedule, nowMs);
