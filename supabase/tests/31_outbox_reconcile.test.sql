@@ -66,7 +66,8 @@ select throws_ok($$insert into internal.tool_readbacks (tool_slug, read_tool_slu
                    values ('w_create', 'R_LIST', '{"items": "/d", "field": "/b", "value": {"$ref": "/id"}, "mode": "equals"}', '/b')$$,
                  '23514', null, 'slugs are written as the catalog writes them');
 
--- The global declaration (not authoritative) and t1's own (authoritative, 60 s delay, two reads).
+-- The global declaration (not authoritative) and t1's own (authoritative, with a settle delay
+-- and a small read budget).
 insert into internal.tool_readbacks (tenant_id, tool_slug, read_tool_slug, read_arguments,
                                      match, marker_argument, authoritative, settle_delay_ms,
                                      max_attempts)
