@@ -4,7 +4,8 @@
  * real SaaS. Shapes follow Composio's OpenAPI-generated client (composio-base-py
  * `tool_list_response.py`, `tool_execute_params.py`, `toolkit_list_response.py`) and the
  * API reference at docs.composio.dev; everything under `/_sandbox/` is ours, not Composio's.
- * The pieces live in ./composio_sandbox/: the catalog, faults, execution, the routes.
+ * The pieces live in ./composio_sandbox/: the catalog, faults, execution, the issue tracker,
+ * the routes.
  *
  * Run alone: `deno run -A stack/composio_sandbox.ts --port 8790` prints the base URL.
  */
@@ -26,6 +27,7 @@ export type { RateLimitSpec } from "./composio_sandbox/rate_limit.ts";
 export { generateTools } from "./composio_sandbox/generate.ts";
 export type { AccountSpec, SandboxControl } from "./composio_sandbox/state.ts";
 export type { AccountStatus, SandboxAccount } from "./composio_sandbox/accounts.ts";
+export type { IssuesSpec, SandboxIssue } from "./composio_sandbox/issues.ts";
 
 export interface ComposioSandbox extends SandboxControl {
   /** Base URL, e.g. http://127.0.0.1:PORT (no trailing slash). */

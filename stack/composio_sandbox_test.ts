@@ -478,6 +478,9 @@ Deno.test("faults: invalid specs are rejected", async () => {
         { route: "nope", status: 500 },
         { delay_ms: -1 },
         { slug: 5, status: 500 },
+        { status: 500, after_apply: "yes" },
+        { successful_false: true, after_apply: true },
+        { route: "list", status: 500, after_apply: true },
       ]
     ) {
       assert.equal((await c.fault(spec)).status, 400, JSON.stringify(spec));
@@ -488,6 +491,90 @@ Deno.test("faults: invalid specs are rejected", async () => {
     );
     assert.throws(() => sb.addFault({}), TypeError);
     assert.equal(sb.faults().length, 0);
+  });
+});
+
+Deno.test("faults: after_apply runs the tool, then answers the fault", async () => {
+  await withSandbox(async (sb, c) => {
+    sb.setIssues({ enabled: true });
+    await c.fault({ envelope_id: "env-lost", status: 500, after_apply: true, times: 1 });
+    const lost = await c.execute("GITHUB_CREATE_ISSUE", {
+      owner: "o",
+      repo: "r",
+      title: "t",
+    }, "env-lost");
+    assert.equal(lost.status, 500);
+    assert.equal(sb.issues().length, 1, "the issue was created before the 500");
+    assert.equal(sb.issues()[0].envelope_id, "env-lost");
+    // A fault before applying (the default) leaves nothing behind.
+    await c.fault({ envelope_id: "env-refused", status: 500, times: 1 });
+    assert.equal(
+      (await c.execute("GITHUB_CREATE_ISSUE", { owner: "o", repo: "r" }, "env-refused"))
+        .status,
+      500,
+    );
+    assert.equal(sb.issues().length, 1);
+    const log = (await c.executions()).body.log;
+    assert.deepEqual(log.map((e: any) => [e.status, e.applied, e.log_id !== null]), [
+      [500, true, true],
+      [500, false, false],
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue tracker
+
+Deno.test("issues: off by default; on, creates are listed per user and repository", async () => {
+  await withSandbox(async (_sb, c) => {
+    const echo = await c.execute("GITHUB_CREATE_ISSUE", { owner: "o", repo: "r", title: "a" });
+    assert.deepEqual(echo.body.data.arguments_keys, ["owner", "repo", "title"], "off: the echo");
+    const on = await c.call("PUT", "/_sandbox/issues", { body: { enabled: true }, key: null });
+    assert.deepEqual(on.body, { enabled: true, visibility_delay_ms: 0 });
+    const made = await c.execute("GITHUB_CREATE_ISSUE", {
+      owner: "o",
+      repo: "r",
+      title: "a",
+      body: "ref: k1",
+    }, "env-1");
+    assert.equal(made.body.data.number, 1);
+    assert.equal(made.body.data.body, "ref: k1");
+    assert.equal(made.body.data.html_url, "https://github.com/o/r/issues/1");
+    await c.execute("GITHUB_CREATE_ISSUE", { owner: "o", repo: "r", title: "b" }, "env-2");
+    await c.execute("GITHUB_CREATE_ISSUE", { owner: "o", repo: "other", title: "c" });
+    const listed = await c.execute("GITHUB_LIST_ISSUES", { owner: "o", repo: "r" });
+    assert.deepEqual(listed.body.data.issues.map((i: any) => i.title), ["b", "a"], "newest first");
+    const paged = await c.execute("GITHUB_LIST_ISSUES", { owner: "o", repo: "r", per_page: 1 });
+    assert.deepEqual(paged.body.data.issues.map((i: any) => i.title), ["b"]);
+    const otherUser = await c.execute("GITHUB_LIST_ISSUES", { owner: "o", repo: "r" }, undefined, {
+      user_id: "user_2",
+    });
+    assert.deepEqual(otherUser.body.data.issues, [], "another user's listing");
+    const all = (await c.call("GET", "/_sandbox/issues", { key: null })).body.issues;
+    assert.deepEqual(all.map((i: any) => [i.repo, i.envelope_id]), [
+      ["r", "env-1"],
+      ["r", "env-2"],
+      ["other", null],
+    ]);
+    const bad = await c.call("PUT", "/_sandbox/issues", {
+      body: { visibility_delay_ms: -1 },
+      key: null,
+    });
+    assert.equal(bad.status, 400);
+    await c.call("POST", "/_sandbox/reset", { key: null });
+    assert.deepEqual((await c.call("GET", "/_sandbox/issues", { key: null })).body.issues, []);
+  });
+});
+
+Deno.test("issues: a created issue is listed only after the visibility delay", async () => {
+  await withSandbox(async (sb, c) => {
+    sb.setIssues({ enabled: true, visibility_delay_ms: 300 });
+    await c.execute("GITHUB_CREATE_ISSUE", { owner: "o", repo: "r", title: "late" });
+    const early = await c.execute("GITHUB_LIST_ISSUES", { owner: "o", repo: "r" });
+    assert.deepEqual(early.body.data.issues, [], "not visible yet");
+    await new Promise((r) => setTimeout(r, 350));
+    const later = await c.execute("GITHUB_LIST_ISSUES", { owner: "o", repo: "r" });
+    assert.deepEqual(later.body.data.issues.map((i: any) => i.title), ["late"]);
   });
 });
 

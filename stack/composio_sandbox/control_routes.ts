@@ -1,11 +1,12 @@
 // The sandbox's own control API under /_sandbox (not Composio's): what tests use to reset
-// it, inject faults, read the execution log, edit the catalog and steer connected accounts
-// (another user's account; a user finishing the consent). Bodies that cannot be used are
+// it, inject faults, read the execution log, edit the catalog, steer connected accounts
+// (another user's account; a user finishing the consent) and the issue tracker. Bodies that cannot be used are
 // answered 400 {error: "<why>"}.
 import { Hono } from "hono";
 import type { AccountStatus } from "./accounts.ts";
 import type { FaultSpec } from "./faults.ts";
 import { json, readJson } from "./http.ts";
+import { checkIssuesSpec, type IssuesSpec } from "./issues.ts";
 import type { RateLimitSpec } from "./rate_limit.ts";
 import type { AccountSpec, SandboxState } from "./state.ts";
 import { isObject } from "./util.ts";
@@ -82,6 +83,14 @@ export function controlApi(state: SandboxState): Hono {
     state.setExecuteResult(c.req.param("slug"), await readJson(c.req.raw));
     return json(200, { ok: true });
   });
+
+  control.put("/issues", async (c) => {
+    const spec = await readJson(c.req.raw);
+    const problem = checkIssuesSpec(spec);
+    if (problem) return json(400, { error: problem });
+    return json(200, state.issues.configure(spec as IssuesSpec));
+  });
+  control.get("/issues", () => json(200, { issues: state.issues.all() }));
 
   control.get("/connected_accounts", () => json(200, { items: state.accounts() }));
   control.post("/connected_accounts", async (c) => {

@@ -1,6 +1,7 @@
 // `POST /tools/execute/{slug}`: every request is recorded (before anything can fail, so a
 // test can tell "never sent" from "sent and faulted"), faults are applied, and a success
-// answers {data, error, successful, log_id} as Composio does. The body takes `arguments`
+// answers {data, error, successful, log_id} as Composio does. A fault marked `after_apply`
+// answers only after the tool ran: the write happened and its answer was lost. The body takes `arguments`
 // (or `text`), `connected_account_id`, `user_id` and `version`; without a version, v3.1
 // runs the toolkit's latest, which the record shows.
 import { resolveVersion } from "./catalog.ts";
@@ -25,6 +26,8 @@ export interface ExecutionRecord {
   executed_version: string | null;
   /** The API base path it came through ("v3.1", or "v3" for the older alias). */
   api_version: string;
+  /** The tool ran (its effect took place), whatever was answered. */
+  applied: boolean;
 }
 
 export interface ExecutionsReport {
@@ -53,6 +56,7 @@ export async function executeTool(
     version: null,
     executed_version: null,
     api_version: apiVersion,
+    applied: false,
   };
   state.log.push(entry);
   const body = parseJson(await req.text());
@@ -72,8 +76,9 @@ export async function executeTool(
   };
 
   const fault = state.takeFault({ route: "execute", slug, envelope_id: envelopeId });
-  if (fault?.delay_ms) await sleep(fault.delay_ms);
-  if (fault?.status) return finish(state.faultAnswer(fault), null, null);
+  const before = fault?.after_apply ? null : fault;
+  if (before?.delay_ms) await sleep(before.delay_ms);
+  if (before?.status) return finish(state.faultAnswer(before), null, null);
 
   const tool = state.findTool(slug);
   if (!tool) {
@@ -111,10 +116,21 @@ export async function executeTool(
     return finish(json(200, payload), false, logId);
   }
   const key = tool.slug.toUpperCase();
-  const data = state.results.has(key) ? structuredClone(state.results.get(key)) : {
-    ok: true,
-    tool: tool.slug,
-    arguments_keys: isObject(body.arguments) ? Object.keys(body.arguments).sort() : [],
-  };
+  const args = isObject(body.arguments) ? body.arguments : {};
+  const data = state.results.has(key)
+    ? structuredClone(state.results.get(key))
+    : state.issues.handles(key)
+    ? state.issues.run(key, args, {
+      user_id: entry.user_id,
+      envelope_id: envelopeId,
+      log_id: logId,
+      now: new Date(),
+    })
+    : { ok: true, tool: tool.slug, arguments_keys: Object.keys(args).sort() };
+  entry.applied = true;
+  if (fault?.after_apply) {
+    if (fault.delay_ms) await sleep(fault.delay_ms);
+    if (fault.status) return finish(state.faultAnswer(fault), null, logId);
+  }
   return finish(json(200, { data, error: null, successful: true, log_id: logId }), true, logId);
 }

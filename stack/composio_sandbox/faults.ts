@@ -44,6 +44,11 @@ export interface FaultSpec {
   successful_false?: boolean;
   /** Wait this long before answering (combines with the other effects). */
   delay_ms?: number;
+  /**
+   * Execute only: run the tool first (its effect takes place), then answer with the status
+   * and/or after the delay: a write whose answer was lost.
+   */
+  after_apply?: boolean;
   /** How many matching requests get this fault; unlimited when absent. */
   times?: number;
   /** Replaces the whole response body. */
@@ -107,6 +112,15 @@ export function checkFault(spec: unknown): string | null {
   }
   if (s === undefined && !spec.successful_false && !spec.delay_ms) {
     return "fault needs status, successful_false or delay_ms";
+  }
+  if (spec.after_apply !== undefined) {
+    if (typeof spec.after_apply !== "boolean") return "after_apply must be a boolean";
+    if (spec.after_apply && (spec.route ?? "execute") !== "execute") {
+      return "after_apply applies to the execute route only";
+    }
+    if (spec.after_apply && spec.successful_false) {
+      return "after_apply answers with status or delay_ms, not successful_false";
+    }
   }
   return null;
 }

@@ -20,6 +20,7 @@ import {
 import type { ExecutionRecord, ExecutionsReport } from "./execution.ts";
 import { checkFault, type Fault, faultResponse, type FaultSpec, matchFault } from "./faults.ts";
 import { type GenerateSpec, generateTools, MAX_GENERATED } from "./generate.ts";
+import { type IssuesSpec, IssueTracker, type SandboxIssue } from "./issues.ts";
 import {
   checkRateLimit,
   DEFAULT_RATE_LIMIT,
@@ -32,7 +33,7 @@ import { sameSlug } from "./util.ts";
 export interface SandboxControl {
   /**
    * Restore fixture catalogs and connected accounts; clear faults, the execution log,
-   * request counts, execute results and the rate limit.
+   * request counts, execute results, the rate limit and the issue tracker (off again).
    */
   reset(): void;
   addFault(spec: FaultSpec): Fault;
@@ -73,6 +74,13 @@ export interface SandboxControl {
   setAccountStatus(id: string, status: AccountStatus): SandboxAccount | null;
   /** Every connected account, oldest first. */
   accounts(): SandboxAccount[];
+  /**
+   * Turns the issue tracker behind GITHUB_CREATE_ISSUE / GITHUB_LIST_ISSUES on or off and
+   * sets how long a created issue stays out of listings; returns the settings.
+   */
+  setIssues(spec: IssuesSpec): IssuesSpec;
+  /** Every issue created, oldest first, with the call that made it. */
+  issues(): SandboxIssue[];
 }
 
 export interface AccountSpec {
@@ -92,6 +100,7 @@ export class SandboxState {
   /** Null: no limit, and no rate-limit headers except on 429 faults. */
   rateLimit: RollingWindow | null = null;
   requestCounts = new Map<string, number>();
+  issues = new IssueTracker();
   private faultSeq = 0;
   private logSeq = 0;
 
@@ -205,6 +214,7 @@ export class SandboxState {
     this.rawTools = new Map();
     this.rateLimit = null;
     this.requestCounts = new Map();
+    this.issues.reset();
     this.logSeq = 0;
     this.authConfigs = structuredClone(this.accountFixtures.auth_configs);
     this.accountList = structuredClone(this.accountFixtures.accounts);
@@ -345,6 +355,8 @@ export class SandboxState {
       createAccount: (spec) => this.createAccount(spec),
       setAccountStatus: (id, status) => this.setAccountStatus(id, status),
       accounts: () => this.accounts(),
+      setIssues: (spec) => this.issues.configure(spec),
+      issues: () => this.issues.all(),
     };
   }
 }

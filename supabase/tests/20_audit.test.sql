@@ -301,7 +301,7 @@ select is(
      join pg_class c on c.oid = g.tgrelid
     where g.tgname = 'audit_change' and g.tgfoid = 'internal.audit_row_change()'::regprocedure),
   array['approvals', 'connected_accounts', 'edits', 'grades', 'guardrails', 'objectives',
-        'plans', 'tenant_invitations', 'tenant_members', 'tenants'],
+        'plans', 'tenant_invitations', 'tenant_members', 'tenants', 'tool_readbacks'],
   'every configuration and decision table is audited');
 
 -- --- policy DDL ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import {
 } from "./artifacts.ts";
 import { claimBatch, type Claimed } from "./claim.ts";
 import { planEnvelope, rulesByTenant, schemasToCompile } from "./plan.ts";
+import { reconcileUnknownOutcomes } from "./reconcile.ts";
 import { type Execute, type GetAccount, sendBatch, verifyOwnership } from "./send.ts";
 import { applySettlements, release, type Settled } from "./settlement.ts";
 
@@ -94,6 +95,23 @@ export async function runDrain(
     await flushPendingArtifacts(sql, {
       tenantId: body.tenant_id ?? null,
       upload,
+      budget: {
+        outOfTime: ctx.outOfTime,
+        left: () => limit - processed,
+        charge: (n) => processed += n,
+      },
+      count: ctx.count,
+      random: deps.random ?? Math.random,
+      log: ctx.log,
+    });
+    // Then the unknown outcomes whose tools declare a read-back (reconcile.ts).
+    await reconcileUnknownOutcomes({
+      sql,
+      worker,
+      tenantId: body.tenant_id ?? null,
+      composio,
+      execute: deps.execute ?? executeTool,
+      concurrency: body.concurrency ?? defaultConcurrency,
       budget: {
         outOfTime: ctx.outOfTime,
         left: () => limit - processed,

@@ -139,6 +139,9 @@ export const outboxDrainMetrics: MetricsSource = async (sql) => {
     from public.audit_log
     where actor_id = 'outbox-drain' and category like 'outbox\\_%'
       and category not in ('outbox_retry', 'outbox_released', 'outbox_lease_expired')
+      -- A read that settles nothing, or sends a write back, settles no envelope.
+      and category not in ('outbox_reconcile_retry', 'outbox_reconcile_inconclusive',
+                           'outbox_reconcile_given_up')
     group by 1, 2`;
   const retries = await sql`
     select tenant_id::text as tenant, count(*)::float8 as n from public.audit_log

@@ -1,7 +1,7 @@
 -- Audited writes: every INSERT, UPDATE and DELETE on the configuration and decision tables
 -- (tenants, tenant_members, guardrails, objectives, connected_accounts, approvals, grades,
--- edits; each table's file attaches it as trigger audit_change) writes an audit_log row,
--- category config_change. Payloads name the table, operation, id and changed column names,
+-- edits, internal.tool_readbacks; each table's file attaches it as trigger audit_change)
+-- writes an audit_log row, category config_change. Payloads name the table, operation, id and changed column names,
 -- never values: no secret can reach the log this way.
 create function internal.audit_row_change() returns trigger
 language plpgsql

@@ -50,6 +50,10 @@ create index outbox_tenant_due_idx on public.outbox (tenant_id, next_run_at)
   where internal.outbox_waiting(status);
 -- Live leases per tenant (the concurrency cap counts them).
 create index outbox_tenant_running_idx on public.outbox (tenant_id) where status = 'running';
+-- Unknown outcomes, oldest first: reconciliation reads back only these
+-- (outbox_reconcile_claim), without scanning the rest of the queue.
+create index outbox_unknown_outcome_idx on public.outbox (completed_at)
+  where status = 'unknown_outcome';
 create trigger touch_updated_at before update on public.outbox
   for each row execute function internal.touch_updated_at();
 
