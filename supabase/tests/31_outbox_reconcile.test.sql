@@ -1,4 +1,4 @@
--- Reconciliation of unknown outcomes (20261204060000_outbox_reconcile): read-back
+-- Reconciliation of unknown outcomes (20261204210000_outbox_reconcile): read-back
 -- declarations checked on write, the reconcile claim (declared tools only, a tenant's
 -- declaration over the global one, one lease at a time, due and episode rules) and the
 -- settle (found, absent only when authoritative after the settle delay, inconclusive, given
