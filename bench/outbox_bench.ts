@@ -35,6 +35,10 @@ export async function makeTenants(sql: postgres.Sql, n: number, cap: number): Pr
             select id, 'github', 'ca_' || id, 'active', '{repo,public_repo}', 'ca_' || id, true,
                    now()
             from unnest(${ids}::uuid[]) id`;
+  // Rate buckets that never bind: the bench pays for flow control, it is not throttled by it.
+  await sql`insert into public.rate_buckets (tenant_id, toolkit, capacity, tokens,
+                                             refill_per_second)
+            select id, 'github', 1e9, 1e9, 1e9 from unnest(${ids}::uuid[]) id`;
   await sql`
     insert into public.tool_catalog (tenant_id, tool_slug, toolkit, display_name, description,
                                      version, input_schema, output_schema, required_scopes, tags,

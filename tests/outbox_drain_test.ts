@@ -94,8 +94,12 @@ stackTest(
     assert.equal(ev.n, 1, "the output is written to evidence");
     await expect(conflict, "conflict", 1, 1, ["outbox_conflict"]);
     await expect(rejected, "dlq:non_retryable", 1, 1, ["outbox_dead_lettered"]);
-    const l = await expect(limited, "retry", 1, 1, ["outbox_retry"]);
+    // A 429 is the rate limit, not a failure: deferred to Retry-After, no attempt spent.
+    const l = await expect(limited, "deferred", 0, 1, ["outbox_deferred"]);
     assert.ok(l.next_run_at.getTime() >= Date.now() + 100_000, "429 honours Retry-After");
+    const [bucket] = await sql`
+      select closed_until from internal.composio_rate_limit`;
+    assert.ok(bucket.closed_until.getTime() >= Date.now() + 100_000, "and closes the bucket");
     await expect(unavailable, "retry", 1, 1, ["outbox_retry"]);
     await expect(writeFails, "unknown_outcome", 1, 1, ["outbox_unknown_outcome"]);
     await expect(readFails, "retry", 1, 1, ["outbox_retry"]);
@@ -105,6 +109,8 @@ stackTest(
     await expect(risky, "needs_approval", 0, 0, ["outbox_needs_approval"]);
     await expect(lowTrust, "needs_approval", 0, 0, ["outbox_needs_approval"]);
 
+    // The window has passed (the project's bucket opens again).
+    await sql`delete from internal.composio_rate_limit`;
     // The failing read again: its second attempt exhausts max_attempts (low: 2) → DLQ.
     await sql`update public.outbox set next_run_at = now() where id = ${readFails}`;
     // An approved risky write runs.
@@ -115,7 +121,7 @@ stackTest(
     assert.equal(after[readFails], 2);
     assert.equal((await row(sql, risky)).status, "succeeded");
     assert.equal(after[risky], 1);
-    assert.equal((await row(sql, limited)).status, "retry", "not due yet: untouched");
+    assert.equal((await row(sql, limited)).status, "deferred", "not due yet: untouched");
     assert.equal(after[limited], 1);
   },
 );

@@ -288,6 +288,11 @@ export async function makeTenant(sql: postgres.Sql, opts: TenantOpts = {}): Prom
            allowed_toolkits = ${opts.allowedToolkits === undefined ? null : opts.allowedToolkits},
            approval_risk_tiers = ${opts.approvalTiers ?? ["high"]}, trust_threshold = 0.5
      where tenant_id = ${id}`;
+  // Rate buckets that never bind (a test of flow control sets its own): the other tests of
+  // the drain are not about it.
+  await sql`
+    insert into public.rate_buckets (tenant_id, toolkit, capacity, tokens, refill_per_second)
+    select ${id}, k, 1e9, 1e9, 1e9 from unnest(array['github', 'slack']) k`;
   await sql`
     insert into public.connected_accounts (tenant_id, toolkit, external_account_id, status, scopes,
                                            verified_external_account_id, verified_owned,
@@ -337,7 +342,19 @@ export async function drain(
 
 /** The Composio sandbox's control routes (`/_sandbox/<path>`). */
 
-export const resetSandbox = () => sandboxControl("POST", "reset");
+/**
+ * A fresh Composio: the sandbox's state, and what the project's rate-limit bucket learnt from
+ * its answers (a 429 of an earlier test would otherwise close it for later ones).
+ */
+export async function resetSandbox(): Promise<void> {
+  await sandboxControl("POST", "reset");
+  const sql = postgresClient(need("STACK_POSTGRES_URL"));
+  try {
+    await sql`delete from internal.composio_rate_limit`;
+  } finally {
+    await sql.end();
+  }
+}
 export const fault = (spec: Record<string, unknown>) => sandboxControl("POST", "faults", spec);
 
 /** Execute calls per envelope id, as the sandbox counted them. */

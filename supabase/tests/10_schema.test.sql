@@ -60,14 +60,18 @@ select is(
 select is(format_type(atttypid, atttypmod), 'vector(384)', 'embeddings are vector(384)')
   from pg_attribute where attrelid = 'public.evidence_embeddings'::regclass and attname = 'embedding';
 
+-- A dead-lettered envelope keeps every column it had, so a requeue loses nothing.
 select is(
-  (select array_agg(attname::text order by attnum) from pg_attribute
-    where attrelid = 'public.outbox_dlq'::regclass and attnum > 0 and not attisdropped
-      and attnum <= (select max(attnum) from pg_attribute
-                      where attrelid = 'public.outbox'::regclass and not attisdropped)),
-  (select array_agg(attname::text order by attnum) from pg_attribute
-    where attrelid = 'public.outbox'::regclass and attnum > 0 and not attisdropped),
-  'outbox_dlq starts with the outbox columns in the same order (insert … select o.* moves a row)');
+  array(select o.attname::text || ' ' || format_type(o.atttypid, o.atttypmod)
+          from pg_attribute o
+         where o.attrelid = 'public.outbox'::regclass and o.attnum > 0 and not o.attisdropped
+        except
+        select d.attname::text || ' ' || format_type(d.atttypid, d.atttypmod)
+          from pg_attribute d
+         where d.attrelid = 'public.outbox_dlq'::regclass and d.attnum > 0
+           and not d.attisdropped),
+  '{}'::text[],
+  'outbox_dlq has every outbox column, with its type');
 
 select is(
   (select attidentity from pg_attribute where attrelid = 'public.tool_catalog'::regclass and attname = 'id'),

@@ -95,7 +95,8 @@ export async function withComposioRetry<T>(
     } catch (err) {
       if (!(err instanceof ComposioError) || attempt >= attempts) throw err;
       const outcome = classifyCallResult(callResultOf(err), { readOnly: true });
-      if (outcome.kind !== "retry") throw err;
+      // A listing is a read: a 429 waits its Retry-After like any other transient failure.
+      if (outcome.kind !== "retry" && outcome.kind !== "throttled") throw err;
       const delay = nextRetryDelay(attempt, opts.policy ?? defaultPolicy, outcome.retryAfterMs);
       if (delay > maxWait) throw err;
       if (opts.deadline !== undefined && Date.now() + delay > opts.deadline) throw err;

@@ -3,7 +3,8 @@
 // Composio takes no idempotency key, so delivery is at-least-once and every retry of a write
 // may perform the write again. The policy therefore retries a write only when the outcome
 // proves the previous try had no effect (or completed and reported failure):
-// * 429, and 503 with Retry-After: the server refused before doing anything.
+// * 429, and 503 with Retry-After: the server refused before doing anything. A 429 is the
+//   rate limit, not a failure of the call: it waits without spending an attempt.
 // * connection refused: nothing was sent.
 // * 2xx with successful:false: Composio answered, the call completed and the tool reported
 //   failure; there is no ambiguity about whether it ran, so a retry is a fresh attempt.
@@ -39,6 +40,11 @@ export type DeadLetterCode = "non_retryable" | "max_attempts";
 export type Outcome =
   | { kind: "succeeded" }
   | { kind: "retry"; reason: string; retryAfterMs: number | null }
+  /**
+   * Composio's rate limit refused the call before doing anything (429): wait until
+   * Retry-After without spending an attempt; the project's bucket closes until then too.
+   */
+  | { kind: "throttled"; reason: string; retryAfterMs: number | null }
   | { kind: "conflict"; reason: string }
   | { kind: "dead_letter"; code: DeadLetterCode; reason: string }
   | { kind: "unknown_outcome"; reason: string }
@@ -143,7 +149,7 @@ function classifyResponse(
     };
   }
   if (status === 429) {
-    return { kind: "retry", reason: `rate limited by Composio (429)${detail}`, retryAfterMs };
+    return { kind: "throttled", reason: `rate limited by Composio (429)${detail}`, retryAfterMs };
   }
   if (status === 503 && retryAfterMs !== null) {
     return {

@@ -24,6 +24,7 @@ import { claimBatch, type Claimed } from "./claim.ts";
 import { planEnvelope, rulesByTenant, schemasToCompile } from "./plan.ts";
 import { reconcileUnknownOutcomes } from "./reconcile.ts";
 import { type Execute, type GetAccount, sendBatch, verifyOwnership } from "./send.ts";
+import { observe, recordObservation, splitByGrants, takeTokens } from "./flow_control.ts";
 import { applySettlements, release, type Settled } from "./settlement.ts";
 
 export const slug = "outbox-drain";
@@ -252,7 +253,10 @@ async function processBatch(
     // Our key was refused on the check: nothing is sent, the batch goes back unspent.
     for (const e of toSend) settle(release(e, "drain halted", details));
   } else if (!body.dry_run) {
-    const sent = await sendBatch(sql, toSend, {
+    // Flow control: what the rate buckets hold back waits, its attempt unspent.
+    const { send, held } = splitByGrants(toSend, await takeTokens(sql, toSend), details);
+    held.forEach(settle);
+    const sent = await sendBatch(sql, send, {
       composio,
       execute: deps.execute ?? executeTool,
       concurrency: body.concurrency ?? defaultConcurrency,
@@ -262,6 +266,7 @@ async function processBatch(
       details,
     });
     sent.settled.forEach(settle);
+    await recordObservation(sql, observe(sent.answers));
     halt = sent.halt;
     bug = sent.bug;
   }

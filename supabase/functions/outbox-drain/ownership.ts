@@ -79,6 +79,7 @@ export function judgeOwnership(tenantId: string, answer: OwnershipAnswer): Owner
         reason: `Composio refused to look the account up: ${outcome.reason}`,
       };
     case "retry":
+    case "throttled":
       return retry(outcome.reason, outcome.retryAfterMs);
     case "conflict":
     case "unknown_outcome":

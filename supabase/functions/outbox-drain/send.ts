@@ -41,6 +41,8 @@ export interface SendOptions {
 
 export interface Sent {
   settled: Settled[];
+  /** Every answer, with when it came: its rate-limit headers feed the project's bucket. */
+  answers: Array<{ exec: ExecuteOutcome; at: number }>;
   /** Why sending stopped early (our key refused, our own bug), if it did. */
   halt: string | null;
   /** The exception of our own code, to fail the run with. */
@@ -48,7 +50,7 @@ export interface Sent {
 }
 
 export async function sendBatch(sql: Sql, envs: Claimed[], opts: SendOptions): Promise<Sent> {
-  const out: Sent = { settled: [], halt: null, bug: null };
+  const out: Sent = { settled: [], answers: [], halt: null, bug: null };
   if (envs.length === 0) return out;
   // Marked before the calls: after a crash, an expired lease of a marked write means it may
   // have been sent (unknown_outcome), of an unmarked one that it was not (retry).
@@ -90,6 +92,7 @@ export async function sendBatch(sql: Sql, envs: Claimed[], opts: SendOptions): P
         out.settled.push(settledByBug(env, err, opts.details));
         continue;
       }
+      out.answers.push({ exec, at: Date.now() });
       const s = settlementOf(env, exec, opts.maxAttempts(env), opts);
       out.settled.push(s);
       if (s.halt) out.halt ??= s.halt;

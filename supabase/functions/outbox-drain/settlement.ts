@@ -64,6 +64,8 @@ export interface Settled {
 }
 
 const BACKOFF: BackoffPolicy = { baseMs: 2_000, maxMs: 15 * 60_000 };
+/** A 429 without Retry-After: come back after this (the project's bucket says more). */
+const THROTTLED_WAIT_MS = 60_000;
 
 /** Gives an envelope back unsent: no attempt consumed, due again as it was. */
 export function release(env: Claimed, reason: string, details: Record<string, unknown>): Settled {
@@ -101,6 +103,20 @@ export function settlementOf(
           delay_ms: nextRetryDelay(attempt, BACKOFF, outcome.retryAfterMs, opts.random),
         },
         counter: "retried",
+      };
+    case "throttled":
+      // Refused before it ran: deferred, the attempt not spent (outbox_settle counts none for
+      // a deferral), due again when Composio said.
+      return {
+        settlement: {
+          ...base,
+          details: { ...details, attempt: env.attempts },
+          op: "park",
+          status: "deferred",
+          reason: outcome.reason,
+          until: new Date(Date.now() + (outcome.retryAfterMs ?? THROTTLED_WAIT_MS)).toISOString(),
+        },
+        counter: "throttled",
       };
     case "conflict":
     case "unknown_outcome":

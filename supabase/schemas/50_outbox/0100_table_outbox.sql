@@ -28,6 +28,8 @@ create table public.outbox (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   completed_at timestamptz,
+  -- 0 (last) to 9 (first); claimed by priority, then due time, within the tenant's share.
+  priority smallint not null default 5 check (priority between 0 and 9),
   -- Idempotency key per tenant. Not global: a global unique index would tell one tenant
   -- that another already used an id.
   constraint outbox_tenant_external_id_key unique (tenant_id, external_id),
@@ -44,9 +46,9 @@ create index outbox_lease_expiry_idx on public.outbox (lease_expires_at) where s
 -- Tenant dashboards and per-tenant counts (queue depth, running vs concurrency cap).
 create index outbox_tenant_created_idx on public.outbox (tenant_id, created_at desc);
 create index outbox_tenant_status_idx on public.outbox (tenant_id, status);
--- Per-tenant due scan for the claim: oldest due envelope of a tenant, and its due envelopes
--- in order, without scanning other tenants' backlog.
-create index outbox_tenant_due_idx on public.outbox (tenant_id, next_run_at)
+-- Per-tenant due scan for the claim: a tenant's due envelopes in claim order (priority, then
+-- due time), without scanning other tenants' backlog.
+create index outbox_tenant_due_idx on public.outbox (tenant_id, priority desc, next_run_at)
   where internal.outbox_waiting(status);
 -- Live leases per tenant (the concurrency cap counts them).
 create index outbox_tenant_running_idx on public.outbox (tenant_id) where status = 'running';
@@ -82,6 +84,7 @@ comment on column public.outbox.outcome is 'How the last execution ended, in the
 comment on column public.outbox.created_at is 'When the envelope was enqueued.';
 comment on column public.outbox.updated_at is 'Last change, maintained by trigger.';
 comment on column public.outbox.completed_at is 'When the envelope reached a final status.';
+comment on column public.outbox.priority is '0 to 9, default 5: within a tenant''s share of the drain, higher priorities are claimed first, then the earliest due.';
 
 revoke truncate, references, trigger on public.outbox from anon, authenticated;
 alter table public.outbox enable row level security;

@@ -1,7 +1,7 @@
 -- The dead-letter queue: envelopes that failed for good. Written by the service (the drain,
 -- operators requeue); members read.
--- Same envelope columns, in the same order, so `insert into outbox_dlq select o.*, …`
--- moves a row; the original id is kept.
+-- Every envelope column (10_schema checks it), so a requeue loses nothing; the original id
+-- is kept.
 create table public.outbox_dlq (
   id uuid primary key,
   tenant_id uuid not null references public.tenants (id) on delete cascade,
@@ -30,6 +30,7 @@ create table public.outbox_dlq (
   completed_at timestamptz,
   moved_at timestamptz not null default now(),
   reason text,
+  priority smallint not null default 5 check (priority between 0 and 9),
   constraint outbox_dlq_tenant_external_id_key unique (tenant_id, external_id)
 );
 -- A DLQ reason is a code, never free text; the message is last_error.
@@ -43,6 +44,7 @@ comment on table public.outbox_dlq is
   'Dead-letter queue: envelopes that failed for good, moved out of outbox with their id. Operators requeue them; members read.';
 comment on column public.outbox_dlq.id is 'The envelope''s id in outbox.';
 comment on column public.outbox_dlq.tenant_id is 'The tenant.';
+comment on column public.outbox_dlq.priority is 'The envelope''s priority, kept for a requeue.';
 comment on column public.outbox_dlq.tool_slug is 'Composio tool.';
 comment on column public.outbox_dlq.toolkit is 'Toolkit of the tool.';
 comment on column public.outbox_dlq.arguments is 'Tool arguments. Never logged.';

@@ -10,7 +10,8 @@ create function public.enqueue_envelope(
   p_external_id text default null,
   p_connected_account_id text default null,
   p_trust_context jsonb default '{}',
-  p_metadata jsonb default '{}'
+  p_metadata jsonb default '{}',
+  p_priority integer default 5
 ) returns public.outbox
 language plpgsql
 set search_path = ''
@@ -19,6 +20,9 @@ declare
   v_tool public.tool_catalog;
   v_env public.outbox;
 begin
+  if p_priority is null or p_priority not between 0 and 9 then
+    raise exception 'priority must be within 0..9, got %', p_priority using errcode = '22023';
+  end if;
   -- Idempotent: an envelope with this key is returned as it is, whatever changed since.
   if p_external_id is not null then
     select * into v_env from public.outbox
@@ -48,10 +52,10 @@ begin
   end if;
 
   insert into public.outbox (tenant_id, tool_slug, toolkit, arguments, connected_account_id,
-                             risk, read_only, external_id, trust_context, metadata)
+                             risk, read_only, external_id, trust_context, metadata, priority)
   values (p_tenant_id, p_tool_slug, v_tool.toolkit, coalesce(p_arguments, '{}'),
           p_connected_account_id, v_tool.risk, v_tool.read_only, p_external_id,
-          coalesce(p_trust_context, '{}'), coalesce(p_metadata, '{}'))
+          coalesce(p_trust_context, '{}'), coalesce(p_metadata, '{}'), p_priority)
   on conflict (tenant_id, external_id) do nothing
   returning * into v_env;
   if not found then
@@ -62,9 +66,9 @@ begin
   return v_env;
 end
 $$;
-revoke execute on function public.enqueue_envelope(uuid, text, jsonb, text, text, jsonb, jsonb)
+revoke execute on function public.enqueue_envelope(uuid, text, jsonb, text, text, jsonb, jsonb, integer)
   from public, anon, authenticated;
-grant execute on function public.enqueue_envelope(uuid, text, jsonb, text, text, jsonb, jsonb)
+grant execute on function public.enqueue_envelope(uuid, text, jsonb, text, text, jsonb, jsonb, integer)
   to service_role;
-comment on function public.enqueue_envelope(uuid, text, jsonb, text, text, jsonb, jsonb) is
-  'Adds a pending envelope for the tenant''s current catalog version of the tool (toolkit, risk and read_only copied from it). Idempotent per (tenant, external_id). Raises PT404 for an unknown tool, PT410 for a deprecated one, PT409 when the external_id was dead-lettered. Executable by service_role (and postgres).';
+comment on function public.enqueue_envelope(uuid, text, jsonb, text, text, jsonb, jsonb, integer) is
+  'Adds a pending envelope for the tenant''s current catalog version of the tool (toolkit, risk and read_only copied from it). Idempotent per (tenant, external_id). Raises PT404 for an unknown tool, PT410 for a deprecated one, PT409 when the external_id was dead-lettered, 22023 for a priority outside 0..9 (default 5, higher first). Executable by service_role (and postgres).';

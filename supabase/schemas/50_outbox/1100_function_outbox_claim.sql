@@ -51,6 +51,7 @@ as $$
 declare
   v_tenants uuid[];
   v_env public.outbox;
+  v_floor double precision;
 begin
   if p_limit is null or p_limit < 1 or p_limit > 10000 then
     raise exception 'outbox_claim: p_limit must be within 1..10000, got %', p_limit
@@ -98,53 +99,83 @@ begin
                                   jsonb_build_object('worker', p_worker));
   end loop;
 
-  -- 2. Lock the candidate tenants (their tenants row is the cap's lock row), oldest due
-  -- first. A tenant another drain is claiming for is skipped, never waited for.
+  -- 2. Lock the candidate tenants (their tenants row is the cap's lock row): those with due
+  -- work and room under their cap, the furthest behind in their weighted share first
+  -- (outbox_fair_share). A tenant another drain is claiming for is skipped, never waited for.
   select array_agg(s.id) into v_tenants
     from (select t.id
             from public.tenants t
+            join public.guardrails g on g.tenant_id = t.id
+            left join internal.outbox_fair_share f on f.tenant_id = t.id
            where (p_tenant_id is null or t.id = p_tenant_id)
              and exists (select 1 from public.outbox o
                           where o.tenant_id = t.id
                             and internal.outbox_due(o.status, o.next_run_at))
-           order by (select min(o.next_run_at) from public.outbox o
-                      where o.tenant_id = t.id and internal.outbox_waiting(o.status))
+             and (select count(*) from public.outbox o
+                   where o.tenant_id = t.id and o.status = 'running') < g.concurrency_cap
+           order by coalesce(f.pass, 0), t.id
            limit p_limit
            for no key update of t skip locked) s;
   if v_tenants is null then
     return;
   end if;
+  -- Where the shares stand: the lowest pass of the tenants served in the last minute that
+  -- still have due work. A tenant behind it (new, or back from a pause) starts there.
+  select coalesce(min(f.pass), 0) into v_floor
+    from internal.outbox_fair_share f
+   where f.claimed_at > now() - interval '1 minute'
+     and exists (select 1 from public.outbox o
+                  where o.tenant_id = f.tenant_id
+                    and internal.outbox_due(o.status, o.next_run_at));
 
   -- 3. A new statement, so a new snapshot: it sees the leases committed by any drain that
-  -- held these tenant locks before us. Take at most cap − running per tenant, round-robin
-  -- across tenants (each tenant's oldest first), p_limit in all.
+  -- held these tenant locks before us. Take at most cap − running per tenant, each tenant's
+  -- highest priority first, then the earliest due; across tenants by weighted share: the
+  -- k-th envelope of a tenant comes at pass + k / weight, and the lowest of those win,
+  -- p_limit in all. Each served tenant's pass moves on by what it got / its weight.
   return query
   with cap as (
-    -- Every tenant has its guardrails row (created with the tenant).
+    -- Every tenant has its guardrails row (created with the tenant) and a plan.
     select t.tid,
            g.concurrency_cap
              - (select count(*) from public.outbox o
-                 where o.tenant_id = t.tid and o.status = 'running')::int as free
+                 where o.tenant_id = t.tid and o.status = 'running')::int as free,
+           p.fairness_weight::double precision as weight,
+           greatest(coalesce(f.pass, 0), v_floor) as pass
       from unnest(v_tenants) as t (tid)
       join public.guardrails g on g.tenant_id = t.tid
+      join public.tenants tn on tn.id = t.tid
+      join public.plans p on p.slug = tn.plan
+      left join internal.outbox_fair_share f on f.tenant_id = t.tid
   ),
   candidates as (
-    select c.tid, x.id, x.next_run_at,
-           row_number() over (partition by c.tid order by x.next_run_at, x.id) as rn
+    select c.tid, c.pass, c.weight, x.id,
+           c.pass + (row_number() over (partition by c.tid
+                                        order by x.priority desc, x.next_run_at, x.id))
+                    / c.weight as due_pass
       from cap c
       cross join lateral (
-        select o.id, o.next_run_at from public.outbox o
+        select o.id, o.next_run_at, o.priority from public.outbox o
          where o.tenant_id = c.tid
            and internal.outbox_due(o.status, o.next_run_at)
-         -- next_run_at alone: the (tenant_id, next_run_at) index gives it without a sort.
-         order by o.next_run_at
-         limit greatest(c.free, 0)
+         -- The (tenant_id, priority desc, next_run_at) index gives this order without a sort.
+         order by o.priority desc, o.next_run_at
+         limit least(greatest(c.free, 0), p_limit)
          for update skip locked
       ) x
      where c.free > 0
   ),
   picked as (
-    select c.id from candidates c order by c.rn, c.next_run_at, c.id limit p_limit
+    select c.id, c.tid, c.pass, c.weight from candidates c
+     order by c.due_pass, c.tid, c.id limit p_limit
+  ),
+  shares as (
+    insert into internal.outbox_fair_share as f (tenant_id, pass, claimed_at)
+    select p.tid, p.pass + count(*) / p.weight, now()
+      from picked p
+     group by p.tid, p.pass, p.weight
+    on conflict on constraint outbox_fair_share_pkey
+      do update set pass = excluded.pass, claimed_at = excluded.claimed_at
   ),
   claimed as (
     update public.outbox o
@@ -157,7 +188,7 @@ begin
      where o.id = p.id
     returning o.id, o.tenant_id, o.tool_slug, o.toolkit, o.arguments, o.connected_account_id,
               o.risk, o.read_only, o.trust_context, o.attempts, o.lease_token,
-              o.lease_expires_at, o.next_run_at
+              o.lease_expires_at, o.next_run_at, o.priority
   )
   select c.id, c.tenant_id, c.tool_slug, c.toolkit, c.arguments, c.connected_account_id,
          c.risk, c.read_only, c.trust_context, c.attempts,
@@ -192,11 +223,11 @@ begin
        order by (x.status = 'active') desc, x.updated_at desc
        limit 1
     ) a on true
-   order by c.next_run_at, c.id;
+   order by c.priority desc, c.next_run_at, c.id;
 end
 $$;
 revoke execute on function public.outbox_claim(text, integer, integer, uuid)
   from public, anon, authenticated;
 grant execute on function public.outbox_claim(text, integer, integer, uuid) to service_role;
 comment on function public.outbox_claim(text, integer, integer, uuid) is
-  'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), round-robin across tenants. First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token and what the drain''s plan needs: the current catalog row (version, content_hash, toolkit, required_scopes, deprecated), the account it would run with (status, scopes, external id, row id, and whether Composio confirmed that external id is the tenant''s), whether it was approved, and the tenant''s guardrails as JSON.';
+  'Leases up to p_limit due envelopes (pending, retry, deferred with next_run_at <= now) for p_lease_ms to p_worker: SKIP LOCKED, at most concurrency_cap − running per tenant (the tenant row is locked while counting), each tenant''s highest priority then earliest due first, shared across tenants in proportion to their plans'' fairness_weight (internal.outbox_fair_share). First reclaims expired leases: reads and unsent writes go back to retry, writes that may have been sent become unknown_outcome. Returns each envelope with its lease_token and what the drain''s plan needs: the current catalog row (version, content_hash, toolkit, required_scopes, deprecated), the account it would run with (status, scopes, external id, row id, and whether Composio confirmed that external id is the tenant''s), whether it was approved, and the tenant''s guardrails as JSON.';

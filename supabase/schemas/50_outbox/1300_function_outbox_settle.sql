@@ -194,12 +194,13 @@ begin
                                    connected_account_id, risk, read_only, external_id,
                                    trust_context, metadata, status, attempts, next_run_at,
                                    last_error, lease_token, lease_expires_at, claimed_by, result,
-                                   outcome, created_at, updated_at, completed_at, moved_at, reason)
+                                   outcome, created_at, updated_at, completed_at, moved_at, reason,
+                                   priority)
     select d.id, d.tenant_id, d.tool_slug, d.toolkit, d.arguments, d.connected_account_id,
            d.risk, d.read_only, d.external_id, d.trust_context, d.metadata,
            case when d.dead_attempts > 0 then 'retry' else 'pending' end, d.dead_attempts,
            d.next_run_at, d.error, null, null, d.claimed_by, d.result, d.dead_outcome,
-           d.created_at, now(), null, now(), d.dlq_reason
+           d.created_at, now(), null, now(), d.dlq_reason, d.priority
       from del d
     returning 1
   ),

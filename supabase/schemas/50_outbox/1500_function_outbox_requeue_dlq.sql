@@ -29,10 +29,10 @@ begin
     insert into public.outbox (id, tenant_id, tool_slug, toolkit, arguments,
                                connected_account_id, risk, read_only, external_id,
                                trust_context, metadata, status, attempts, next_run_at,
-                               last_error, claimed_by, outcome, created_at)
+                               last_error, claimed_by, outcome, created_at, priority)
     select m.id, m.tenant_id, m.tool_slug, m.toolkit, m.arguments, m.connected_account_id,
            m.risk, m.read_only, m.external_id, m.trust_context, m.metadata, 'pending', 0,
-           now(), m.last_error, m.claimed_by, 'requeued', m.created_at
+           now(), m.last_error, m.claimed_by, 'requeued', m.created_at, m.priority
       from moved m
     returning *
   ), requeued as (
