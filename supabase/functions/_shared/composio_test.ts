@@ -91,7 +91,7 @@ Deno.test("composio transport: an error answer's body, Retry-After and rate limi
     const err = await composioRequest(s.config, "GET", "/busy").catch((e) => e);
     assert.ok(err instanceof ComposioError);
     assert.equal(err.status, 429);
-    assert.equal(classifyCallResult(callResultOf(err), { readOnly: true }).kind, "retry");
+    assert.equal(classifyCallResult(callResultOf(err), { readOnly: true }).kind, "throttled");
     assert.equal(err.retryAfterMs, 3000);
     assert.equal(err.requestId, "req_123");
     assert.equal(err.suggestedFix, "Slow down.");
