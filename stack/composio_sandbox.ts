@@ -19,7 +19,7 @@ import { type SandboxControl, SandboxState } from "./composio_sandbox/state.ts";
 
 export type { JsonSchema, ToolDef, ToolkitInfo } from "./composio_sandbox/catalog.ts";
 export { parseToolkitVersions } from "./composio_sandbox/catalog.ts";
-export type { ExecutionRecord, ExecutionsReport } from "./composio_sandbox/execution.ts";
+export type { ExecutionRecord, ExecutionsReport } from "./composio_sandbox/execution_log.ts";
 export type { Fault, FaultRoute, FaultSpec } from "./composio_sandbox/faults.ts";
 export { matchFault } from "./composio_sandbox/faults.ts";
 export type { GenerateSpec } from "./composio_sandbox/generate.ts";

@@ -17,7 +17,7 @@ import {
   type ToolDef,
   type ToolkitInfo,
 } from "./catalog.ts";
-import type { ExecutionRecord, ExecutionsReport } from "./execution.ts";
+import type { ExecutionRecord, ExecutionsReport } from "./execution_log.ts";
 import { checkFault, type Fault, faultResponse, type FaultSpec, matchFault } from "./faults.ts";
 import { type GenerateSpec, generateTools, MAX_GENERATED } from "./generate.ts";
 import { type IssuesSpec, IssueTracker, type SandboxIssue } from "./issues.ts";

@@ -2,20 +2,17 @@
 // limit, zod-validated input with errors naming the field, every error rendered here as
 // `{ error: { code, message, details? } }`, and `GET /<slug>/healthz`. Who may call a route
 // is middleware too (middleware/caller.ts).
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { serviceDb } from "./db.ts";
-import type { Claims } from "./db.ts";
 import { ApiError, badRequest, errorBody } from "./errors.ts";
-import type { Logger } from "./log.ts";
 import { requestId } from "./middleware/request_id.ts";
 
-export type AppEnv = {
-  Variables: { requestId: string; log: Logger; claims: Claims & { tenant_id: string } };
-};
-export type AppContext = Context<AppEnv>;
+import type { AppContext, AppEnv } from "./app_env.ts";
+
+export type { AppContext, AppEnv };
 
 export const defaultBodyLimit = 64 * 1024;
 

@@ -13,28 +13,17 @@
 //               EMBEDDINGS_PROVIDER=hash-test asks for it (benchmarks, tests of plumbing).
 import OpenAI from "openai";
 
-export const embeddingDimensions = 384;
+import {
+  type Embedder,
+  embeddingDimensions,
+  modelNames,
+  normalize,
+  type ProviderName,
+  providerNames,
+} from "./embeddings_model.ts";
 
-export interface Embedder {
-  /** Stored with every vector, e.g. `gte-small`. */
-  readonly model: string;
-  /** Which provider made it. */
-  readonly provider: ProviderName;
-  /** Longest input the model reads, in (estimated) tokens; longer texts are chunked. */
-  readonly maxTokens: number;
-  /** One 384-d unit vector per text, in order. */
-  embed(texts: string[]): Promise<number[][]>;
-}
-
-export const providerNames = ["gte-small", "openai", "offline", "hash-test"] as const;
-export type ProviderName = typeof providerNames[number];
-
-export const modelNames = {
-  "gte-small": "gte-small",
-  openai: "text-embedding-3-small-384",
-  offline: "use-lite-512-proj384-v1",
-  "hash-test": "hash-test-v1",
-} as const satisfies Record<ProviderName, string>;
+export { embeddingDimensions, modelNames, normalize, providerNames };
+export type { Embedder, ProviderName };
 
 type Env = (name: string) => string | undefined;
 const processEnv: Env = (name) => Deno.env.get(name) || undefined;
@@ -199,14 +188,6 @@ function fnv1a(s: string): number {
 
 // ---------------------------------------------------------------------------------------
 // Vector helpers
-
-export function normalize(v: number[]): number[] {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const n = Math.sqrt(s);
-  if (!(n > 0)) throw new RangeError("cannot normalise a zero vector");
-  return v.map((x) => x / n);
-}
 
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;

@@ -7,7 +7,7 @@
 // Supabase CLI's deploy) follows them: the 30 MB model never ships to the Edge Runtime,
 // where gte-small is used instead.
 import { mulberry32 } from "./seeded_random.ts";
-import { type Embedder, embeddingDimensions, modelNames, normalize } from "./embeddings.ts";
+import { type Embedder, embeddingDimensions, modelNames, normalize } from "./embeddings_model.ts";
 
 const sourceDimensions = 512;
 /** Seed of the projection; changing it (or the dimensions) changes the model name. */

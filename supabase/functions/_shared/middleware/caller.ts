@@ -1,7 +1,7 @@
 // Who may call a route, as middleware: job and operator routes want a service key, user
 // routes a verified user JWT of a tenant (its claims are then in `c.get("claims")`).
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app_env.ts";
 import { requireServiceCaller, requireTenantUser } from "../auth.ts";
 
 export function serviceCaller(): MiddlewareHandler<AppEnv> {

@@ -2,7 +2,7 @@
 // is echoed back and logged, so it must not carry quotes, spaces or kilobytes), else a new
 // UUID. The id names the request's logger too.
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app_env.ts";
 import { createLogger } from "../log.ts";
 
 /** Letters, digits and `._:-`, at most 128 characters: UUIDs, ULIDs, trace ids. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app_env.ts";
 import { requestId, requestIdFrom } from "./request_id.ts";
 
 function app() {
